@@ -1,0 +1,72 @@
+/* The CLI: one file per subcommand over the libraries. Each returns the process's exit
+ * status. */
+#ifndef HM_CLI_H
+#define HM_CLI_H
+
+#include <getopt.h>
+
+#include "sandbox.h"
+
+int hm_cmd_run(int argc, char **argv);
+int hm_cmd_doctor(int argc, char **argv);
+
+/* The SANDBOX options shared by run and build (sandbox_opts.c). */
+#define HM_SANDBOX_OPTS_HELP                                                                     \
+  "Sandbox options:\n"                                                                           \
+  "  --workspace DIR       bind DIR read-write at its own path; the command starts there\n"     \
+  "                        (default: the current directory)\n"                                   \
+  "  --ro PATH             bind PATH read-only at its own path (repeatable)\n"                  \
+  "  --rw PATH             bind PATH read-write at its own path (repeatable)\n"                 \
+  "  --tmpfs PATH          mount an empty tmpfs at PATH, writable by the build (repeatable)\n"  \
+  "  --hide PATH           cover PATH with an empty read-only directory or file (repeatable)\n" \
+  "  --rootfs DIR          use DIR as / instead of the host's root (read-only)\n"               \
+  "  --env NAME=VALUE      set a variable in the build's environment (repeatable)\n"            \
+  "  --pass-env NAME       pass the caller's NAME through (repeatable)\n"                       \
+  "  --seccomp PROFILE     default, strict or log (default: default)\n"                          \
+  "  --timeout SECONDS     SIGTERM the command after SECONDS, SIGKILL 2 s later; exit 124\n"     \
+  "  --memory BYTES        address-space limit per process (K, M, G suffixes)\n"                 \
+  "  --pids N              at most N processes in the build\n"                                  \
+  "  --report FILE         write the JSON isolation report to FILE\n"                           \
+  "  --status-fd FD        write JSON status events (one per line) to FD\n"
+
+enum {
+  HM_OPT_WORKSPACE = 0x100,
+  HM_OPT_RO,
+  HM_OPT_RW,
+  HM_OPT_TMPFS,
+  HM_OPT_HIDE,
+  HM_OPT_ROOTFS,
+  HM_OPT_ENV,
+  HM_OPT_PASS_ENV,
+  HM_OPT_SECCOMP,
+  HM_OPT_TIMEOUT,
+  HM_OPT_MEMORY,
+  HM_OPT_PIDS,
+  HM_OPT_REPORT,
+  HM_OPT_STATUS_FD,
+  HM_OPT_SANDBOX_LAST,
+};
+
+#define HM_SANDBOX_LONG_OPTIONS                                                                  \
+  {"workspace", required_argument, NULL, HM_OPT_WORKSPACE},                                      \
+      {"ro", required_argument, NULL, HM_OPT_RO}, {"rw", required_argument, NULL, HM_OPT_RW},     \
+      {"tmpfs", required_argument, NULL, HM_OPT_TMPFS},                                          \
+      {"hide", required_argument, NULL, HM_OPT_HIDE},                                            \
+      {"rootfs", required_argument, NULL, HM_OPT_ROOTFS},                                        \
+      {"env", required_argument, NULL, HM_OPT_ENV},                                              \
+      {"pass-env", required_argument, NULL, HM_OPT_PASS_ENV},                                    \
+      {"seccomp", required_argument, NULL, HM_OPT_SECCOMP},                                      \
+      {"timeout", required_argument, NULL, HM_OPT_TIMEOUT},                                      \
+      {"memory", required_argument, NULL, HM_OPT_MEMORY},                                        \
+      {"pids", required_argument, NULL, HM_OPT_PIDS},                                            \
+      {"report", required_argument, NULL, HM_OPT_REPORT},                                        \
+      {"status-fd", required_argument, NULL, HM_OPT_STATUS_FD}
+
+/* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, char **report_path,
+                   hm_error *err);
+/* Make a user-given output path absolute with a canonical directory. */
+int hm_cli_output_path(const char *opt, const char *path, char **out, hm_error *err);
+void hm_cli_error(const char *cmd, const hm_error *err);
+
+#endif

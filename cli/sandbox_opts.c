@@ -1,0 +1,107 @@
+/* Parsing of the SANDBOX options shared by run and build. */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <string.h>
+
+void hm_cli_error(const char *cmd, const hm_error *err) {
+  fprintf(stderr, "hermetic%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", err->msg[0] ? err->msg : strerror(err->code));
+}
+
+int hm_cli_output_path(const char *opt, const char *path, char **out, hm_error *err) {
+  if (!*path)
+    return hm_error_set(err, EINVAL, "%s: empty path", opt);
+  _cleanup_free_ char *a = strdup(path), *b = strdup(path);
+  if (!a || !b)
+    return hm_error_set(err, ENOMEM, "out of memory");
+  const char *base = basename(b);
+  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(base, "/") == 0)
+    return hm_error_set(err, EINVAL, "%s %s: not a file name", opt, path);
+  _cleanup_free_ char *dir = realpath(dirname(a), NULL);
+  if (!dir)
+    return hm_error_errno(err, errno, "%s %s: its directory", opt, path);
+  size_t len = strlen(dir) + strlen(base) + 2;
+  char *res = malloc(len);
+  if (!res)
+    return hm_error_set(err, ENOMEM, "out of memory");
+  snprintf(res, len, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
+  *out = res;
+  return 0;
+}
+
+static int parse_seccomp(const char *arg, enum hm_seccomp_mode *mode, hm_error *err) {
+  if (strcmp(arg, "default") == 0)
+    *mode = HM_SECCOMP_DEFAULT;
+  else if (strcmp(arg, "strict") == 0)
+    *mode = HM_SECCOMP_STRICT;
+  else if (strcmp(arg, "log") == 0)
+    *mode = HM_SECCOMP_LOG;
+  else
+    return hm_error_set(err, EINVAL, "--seccomp '%s': expected default, strict or log", arg);
+  return 0;
+}
+
+static int parse_number(const char *opt, const char *arg, bool size, uint64_t min, uint64_t *out, hm_error *err) {
+  int r = size ? hm_parse_size(arg, out) : hm_parse_u64(arg, out);
+  if (r < 0 || *out < min)
+    return hm_error_set(err, EINVAL, "%s '%s': expected %s%s", opt, arg,
+                        size ? "a size in bytes (K, M, G suffixes allowed)" : "a whole number",
+                        min ? " of at least 1" : "");
+  return 0;
+}
+
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, char **report_path,
+                   hm_error *err) {
+  uint64_t v;
+  int r;
+  switch (opt) {
+  case HM_OPT_WORKSPACE:
+    free(cfg->workspace);
+    cfg->workspace = strdup(arg);
+    return cfg->workspace ? 0 : hm_error_set(err, ENOMEM, "out of memory");
+  case HM_OPT_RO: return hm_sandbox_config_add_bind(cfg, HM_BIND_RO, arg, err);
+  case HM_OPT_RW: return hm_sandbox_config_add_bind(cfg, HM_BIND_RW, arg, err);
+  case HM_OPT_TMPFS: return hm_sandbox_config_add_bind(cfg, HM_BIND_TMPFS, arg, err);
+  case HM_OPT_HIDE: return hm_sandbox_config_add_bind(cfg, HM_BIND_HIDE, arg, err);
+  case HM_OPT_ROOTFS:
+    free(cfg->rootfs);
+    cfg->rootfs = strdup(arg);
+    return cfg->rootfs ? 0 : hm_error_set(err, ENOMEM, "out of memory");
+  case HM_OPT_ENV: return hm_sandbox_config_add_env(cfg, arg, err);
+  case HM_OPT_PASS_ENV: return hm_sandbox_config_pass_env(cfg, arg, err);
+  case HM_OPT_SECCOMP: return parse_seccomp(arg, &cfg->seccomp, err);
+  case HM_OPT_TIMEOUT:
+    if ((r = parse_number("--timeout", arg, false, 1, &v, err)) < 0)
+      return r;
+    cfg->timeout_sec = v;
+    return 0;
+  case HM_OPT_MEMORY:
+    if ((r = parse_number("--memory", arg, true, 1, &v, err)) < 0)
+      return r;
+    if (v < (1u << 20))
+      return hm_error_set(err, EINVAL, "--memory '%s': at least 1M, or nothing could start", arg);
+    cfg->memory_bytes = v;
+    return 0;
+  case HM_OPT_PIDS:
+    if ((r = parse_number("--pids", arg, false, 1, &v, err)) < 0)
+      return r;
+    cfg->pids = v;
+    return 0;
+  case HM_OPT_REPORT:
+    free(*report_path);
+    *report_path = NULL;
+    r = hm_cli_output_path("--report", arg, report_path, err);
+    cfg->report_path = *report_path;
+    return r;
+  case HM_OPT_STATUS_FD:
+    if ((r = parse_number("--status-fd", arg, false, 0, &v, err)) < 0)
+      return r;
+    if (v > INT_MAX || fcntl((int)v, F_GETFD) < 0)
+      return hm_error_set(err, EBADF, "--status-fd %s: not an open file descriptor", arg);
+    cfg->status_fd = (int)v;
+    return 0;
+  }
+  return hm_error_set(err, EINVAL, "unknown option");
+}

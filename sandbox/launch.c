@@ -1,0 +1,555 @@
+/* The launcher: everything that happens outside the sandbox. It builds the seccomp
+ * filter and the environment, creates the namespaces with one clone(), writes the uid and
+ * gid maps, opens every mount source with its own credentials on the sandbox's copy of
+ * the mount tree and hands them over, then waits: forwarding signals, enforcing
+ * --timeout, and collecting what the sandbox observed and how the command ended. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+#define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+#define DOCTOR_HINT " (run 'hermetic doctor' to check this host)"
+
+/* Started as root, the build runs as a uid that may not reopen the caller's stdout or
+ * stderr through /dev/stdout (a pipe or socket owned by the caller: common on CI). Such
+ * streams are relayed through pipes owned by the build's uid. Terminals and files are
+ * passed as they are. */
+struct relay {
+  int from, to; /* our read end; the caller's fd */
+};
+
+struct run_state {
+  pid_t pid1;
+  struct relay relays[3];
+  int sock, sigfd;
+  bool pid1_reaped, got_exit, timed_out, term_sent, kill_sent;
+  int exit_status;      /* raw wait status of the command */
+  int exec_errno;
+  char error[1400];     /* setup error reported by the sandbox */
+  json_object *observed;
+  double t_start;
+};
+
+static int write_proc(pid_t pid, const char *file, const char *data, hm_error *err) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", pid, file);
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return hm_error_errno(err, errno, "opening %s", path);
+  int r = hm_write_all(fd, data, strlen(data));
+  if (r < 0)
+    return hm_error_errno(err, -r, "writing '%.*s' to %s", (int)strcspn(data, "\n"), data, path);
+  return 0;
+}
+
+static int write_maps(const struct hm_launch_ctx *ctx, pid_t pid, char *uid_map, char *gid_map,
+                      size_t len, hm_error *err) {
+  int r;
+  if (ctx->root_mode) {
+    /* Namespace root (used only for setup, by the sandbox's init) and the build's uid map
+     * to two host ids that own nothing. Host root is not mapped at all. */
+    snprintf(uid_map, len, "0 %u 1\n%u %u 1\n", HM_ROOT_MODE_HOST_ID - 1, HM_BUILD_UID, HM_ROOT_MODE_HOST_ID);
+    snprintf(gid_map, len, "0 %u 1\n%u %u 1\n", HM_ROOT_MODE_HOST_ID - 1, HM_BUILD_GID, HM_ROOT_MODE_HOST_ID);
+  } else {
+    snprintf(uid_map, len, "%u %u 1\n", HM_BUILD_UID, (unsigned)geteuid());
+    snprintf(gid_map, len, "%u %u 1\n", HM_BUILD_GID, (unsigned)getegid());
+    if ((r = write_proc(pid, "setgroups", "deny", err)) < 0)
+      return r;
+  }
+  if ((r = write_proc(pid, "uid_map", uid_map, err)) < 0 || (r = write_proc(pid, "gid_map", gid_map, err)) < 0)
+    return r;
+  return 0;
+}
+
+/* Open the mount sources through /proc/<pid1>/root: with the launcher's credentials (so
+ * anything the invoker can read can be bound in) but on the sandbox's own copy of the
+ * mount tree (a bind needs its source in the caller's mount namespace). */
+static int send_sources(const struct hm_launch_ctx *ctx, pid_t pid, hm_error *err) {
+  const struct hm_sandbox_config *cfg = ctx->cfg;
+  char root_path[64];
+  snprintf(root_path, sizeof root_path, "/proc/%d/root", pid);
+  _cleanup_close_ int root = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return hm_error_errno(err, errno, "opening %s", root_path);
+  int fds[HM_MAX_FDS_PER_MSG];
+  int32_t idx[HM_MAX_FDS_PER_MSG];
+  size_t n = 0;
+  int r = 0;
+  for (size_t i = 0; i < ctx->n_sources && r == 0; i++) {
+    const char *path = NULL;
+    bool optional = false;
+    switch (i) {
+    case HM_SRC_ROOT: path = cfg->rootfs ? cfg->rootfs : "/"; break;
+    case HM_SRC_WORKSPACE: path = cfg->workspace; break;
+    case HM_SRC_DEV_NULL: path = "/dev/null"; break;
+    case HM_SRC_DEV_ZERO: path = "/dev/zero"; break;
+    case HM_SRC_DEV_FULL: path = "/dev/full"; break;
+    case HM_SRC_DEV_RANDOM: path = "/dev/random"; break;
+    case HM_SRC_DEV_URANDOM: path = "/dev/urandom"; break;
+    case HM_SRC_DEV_TTY: path = "/dev/tty"; optional = true; break;
+    default: {
+      const struct hm_bind *b = &cfg->binds[i - HM_SRC_FIXED_COUNT];
+      if (b->kind == HM_BIND_RO || b->kind == HM_BIND_RW)
+        path = b->path;
+    }
+    }
+    if (!path)
+      continue;
+    int fd = hm_open_beneath(root, path + 1, O_PATH, err);
+    if (fd < 0) {
+      if (optional)
+        continue;
+      r = hm_error_wrap(err, "opening the mount source %s", path);
+      break;
+    }
+    fds[n] = fd;
+    idx[n] = (int32_t)i;
+    n++;
+  }
+  for (size_t i = 0; i < ctx->n_sources && r == 0; i++) {
+    if (ctx->idmapped_fds[i] < 0)
+      continue;
+    fds[n] = dup(ctx->idmapped_fds[i]);
+    if (fds[n] < 0) {
+      r = hm_error_errno(err, errno, "dup");
+      break;
+    }
+    idx[n] = (int32_t)(ctx->n_sources + i);
+    n++;
+  }
+  if (r == 0) {
+    r = hm_msg_send_fds(ctx->sock, HM_MSG_GO, 0, idx, n * sizeof(int32_t), fds, n);
+    if (r < 0)
+      hm_error_errno(err, -r, "handing the mount sources to the sandbox");
+  }
+  for (size_t i = 0; i < n; i++)
+    close(fds[i]);
+  return r;
+}
+
+static void status_event(int fd, json_object *ev) {
+  if (fd >= 0) {
+    const char *s = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
+    hm_write_all(fd, s, strlen(s));
+    hm_write_all(fd, "\n", 1);
+  }
+  json_object_put(ev);
+}
+
+static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx) {
+  struct hm_msg_hdr hdr;
+  static char payload[HM_MSG_MAX + 1];
+  size_t len = 0;
+  int r = hm_msg_recv(st->sock, &hdr, payload, sizeof payload, &len, NULL, 0, NULL);
+  if (r <= 0) {
+    close(st->sock);
+    st->sock = -1;
+    return;
+  }
+  switch (hdr.type) {
+  case HM_MSG_ERROR:
+    snprintf(st->error, sizeof st->error, "%.1300s", payload);
+    break;
+  case HM_MSG_OBSERVED:
+    json_object_put(st->observed);
+    st->observed = json_tokener_parse(payload);
+    break;
+  case HM_MSG_STARTED: {
+    (void)ctx;
+    break;
+  }
+  case HM_MSG_EXEC_FAILED:
+    st->exec_errno = hdr.value ? hdr.value : ENOENT;
+    break;
+  case HM_MSG_EXIT:
+    st->got_exit = true;
+    st->exit_status = hdr.value;
+    break;
+  default:
+    break;
+  }
+}
+
+static int setup_relays(struct hm_launch_ctx *ctx, struct run_state *st, hm_error *err) {
+  for (int fd = 0; fd < 3; fd++) {
+    ctx->relay_w[fd] = -1;
+    st->relays[fd].from = -1;
+    st->relays[fd].to = fd;
+  }
+  if (!ctx->root_mode)
+    return 0;
+  for (int fd = 1; fd <= 2; fd++) {
+    struct stat sb;
+    if (fstat(fd, &sb) < 0 || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)))
+      continue;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+      return hm_error_errno(err, errno, "creating the output relay");
+    if (fchown(p[1], HM_ROOT_MODE_HOST_ID, HM_ROOT_MODE_HOST_ID) < 0) {
+      int e = errno;
+      close(p[0]);
+      close(p[1]);
+      return hm_error_errno(err, e, "handing the output relay to the build's uid");
+    }
+    st->relays[fd].from = p[0];
+    ctx->relay_w[fd] = p[1];
+  }
+  return 0;
+}
+
+/* Returns false at end of stream. */
+static bool relay_once(struct relay *r) {
+  char buf[65536];
+  ssize_t n = read(r->from, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN))
+    return true;
+  if (n <= 0)
+    return false;
+  /* A closed destination loses the output but must not stall the build. */
+  hm_write_all(r->to, buf, (size_t)n);
+  return true;
+}
+
+static void close_relay(struct relay *r) {
+  if (r->from >= 0)
+    close(r->from);
+  r->from = -1;
+}
+
+static void drain_relays(struct run_state *st) {
+  for (int fd = 1; fd <= 2; fd++)
+    while (st->relays[fd].from >= 0 && relay_once(&st->relays[fd]))
+      ;
+  for (int fd = 1; fd <= 2; fd++)
+    close_relay(&st->relays[fd]);
+}
+
+static void handle_signal(struct run_state *st) {
+  struct signalfd_siginfo si;
+  while (read(st->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGCHLD) {
+      int status;
+      pid_t p = waitpid(st->pid1, &status, WNOHANG);
+      if (p == st->pid1)
+        st->pid1_reaped = true;
+    } else {
+      /* SIGTERM/SIGINT/SIGHUP to us: the sandbox's init passes it to the command. */
+      kill(st->pid1, (int)si.ssi_signo);
+    }
+  }
+}
+
+static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
+  const struct hm_sandbox_config *cfg = ctx->cfg;
+  double deadline = cfg->timeout_sec ? st->t_start + (double)cfg->timeout_sec * 1000.0 : 0;
+  double kill_at = 0;
+  while (!st->pid1_reaped) {
+    /* A negative fd is ignored by poll(). */
+    struct pollfd p[4] = {{.fd = st->sigfd, .events = POLLIN},
+                          {.fd = st->sock, .events = POLLIN},
+                          {.fd = st->relays[1].from, .events = POLLIN},
+                          {.fd = st->relays[2].from, .events = POLLIN}};
+    int timeout = -1;
+    double now = hm_now_ms();
+    if (deadline && !st->term_sent) {
+      if (now >= deadline) {
+        st->timed_out = st->term_sent = true;
+        kill(st->pid1, SIGTERM);
+        kill_at = now + HM_TIMEOUT_GRACE_MS;
+      } else {
+        timeout = (int)(deadline - now) + 1;
+      }
+    }
+    if (st->term_sent && !st->kill_sent) {
+      if (now >= kill_at) {
+        st->kill_sent = true;
+        kill(st->pid1, SIGKILL);
+      } else {
+        timeout = (int)(kill_at - now) + 1;
+      }
+    }
+    int n = poll(p, 4, timeout);
+    if (n < 0 && errno != EINTR)
+      return -errno;
+    if (n <= 0)
+      continue;
+    for (int fd = 1; fd <= 2; fd++)
+      if ((p[1 + fd].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_once(&st->relays[fd]))
+        close_relay(&st->relays[fd]);
+    if (st->sock >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      handle_message(st, ctx);
+    if (p[0].revents & POLLIN)
+      handle_signal(st);
+  }
+  /* Every writer is dead now: what is left in the relays ends in EOF. */
+  drain_relays(st);
+  /* Messages sent just before the init exited. */
+  while (st->sock >= 0) {
+    struct pollfd p = {.fd = st->sock, .events = POLLIN};
+    if (poll(&p, 1, 0) <= 0)
+      break;
+    handle_message(st, ctx);
+  }
+  return 0;
+}
+
+static int prepare_idmaps(struct hm_launch_ctx *ctx, hm_error *err) {
+  const struct hm_sandbox_config *cfg = ctx->cfg;
+  for (size_t i = 0; i < ctx->n_sources; i++) {
+    const char *path = NULL;
+    if (i == HM_SRC_WORKSPACE)
+      path = cfg->workspace;
+    else if (i >= HM_SRC_FIXED_COUNT && cfg->binds[i - HM_SRC_FIXED_COUNT].kind == HM_BIND_RW)
+      path = cfg->binds[i - HM_SRC_FIXED_COUNT].path;
+    if (!path || !ctx->root_mode)
+      continue;
+    struct stat st;
+    if (stat(path, &st) < 0)
+      return hm_error_errno(err, errno, "%s", path);
+    int fd = hm_idmap_clone(path, st.st_uid, st.st_gid, HM_ROOT_MODE_HOST_ID, HM_ROOT_MODE_HOST_ID, err);
+    if (fd < 0)
+      return fd;
+    ctx->idmapped_fds[i] = fd;
+  }
+  return 0;
+}
+
+/* The topmost ancestor of path that a uid owning nothing on the host cannot search. */
+static int find_opaque_ancestor(const char *path, char ***out) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *slash = strchr(buf + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+    *slash = '\0';
+    struct stat sb;
+    bool opaque = stat(buf, &sb) == 0 && !(sb.st_mode & S_IXOTH);
+    if (opaque)
+      return hm_strv_push(out, buf);
+    *slash = '/';
+  }
+  return 0;
+}
+
+static int find_opaque_dirs(struct hm_launch_ctx *ctx, hm_error *err) {
+  const struct hm_sandbox_config *cfg = ctx->cfg;
+  if (!ctx->root_mode || cfg->rootfs)
+    return 0;
+  int r = find_opaque_ancestor(cfg->workspace, &ctx->opaque_dirs);
+  for (size_t i = 0; r == 0 && i < cfg->n_binds; i++)
+    if (cfg->binds[i].kind == HM_BIND_RW || cfg->binds[i].kind == HM_BIND_RO)
+      r = find_opaque_ancestor(cfg->binds[i].path, &ctx->opaque_dirs);
+  return r < 0 ? hm_error_set(err, -r, "out of memory") : 0;
+}
+
+static void free_ctx(struct hm_launch_ctx *ctx) {
+  hm_strv_free(ctx->opaque_dirs);
+  for (size_t i = 0; ctx->idmapped_fds && i < ctx->n_sources; i++)
+    if (ctx->idmapped_fds[i] >= 0)
+      close(ctx->idmapped_fds[i]);
+  free(ctx->idmapped_fds);
+  hm_strv_free(ctx->envp);
+  hm_seccomp_free(&ctx->seccomp);
+}
+
+static int map_exit(struct run_state *st, struct hm_sandbox_result *res, hm_error *err) {
+  if (st->error[0]) {
+    res->setup_failed = true;
+    res->exit_code = 125;
+    return hm_error_set(err, EPERM, "setting up the sandbox failed: %s%s", st->error, DOCTOR_HINT);
+  }
+  if (st->timed_out) {
+    res->timed_out = true;
+    res->exit_code = 124;
+  } else if (st->exec_errno) {
+    res->exec_errno = st->exec_errno;
+    res->exit_code = st->exec_errno == ENOENT ? 127 : 126;
+  } else if (st->got_exit) {
+    if (WIFEXITED(st->exit_status))
+      res->exit_code = WEXITSTATUS(st->exit_status);
+    else if (WIFSIGNALED(st->exit_status))
+      res->exit_code = 128 + WTERMSIG(st->exit_status);
+    else
+      res->exit_code = 125;
+  } else {
+    res->setup_failed = true;
+    res->exit_code = 125;
+    return hm_error_set(err, EIO, "the sandbox's init died before the command finished%s", DOCTOR_HINT);
+  }
+  return 0;
+}
+
+int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result *res, hm_error *err) {
+  memset(res, 0, sizeof *res);
+  res->exit_code = 125;
+  struct run_state st = {.pid1 = -1, .sock = -1, .sigfd = -1, .t_start = hm_now_ms(),
+                         .relays = {{-1, 0}, {-1, 1}, {-1, 2}}};
+  struct hm_launch_ctx ctx = {.cfg = cfg, .root_mode = geteuid() == 0, .launcher_environ = environ,
+                              .relay_w = {-1, -1, -1}};
+  ctx.inner_setup_uid = ctx.root_mode ? 0 : HM_BUILD_UID;
+  ctx.n_sources = HM_SRC_FIXED_COUNT + cfg->n_binds;
+  int r;
+  int sv[2] = {-1, -1};
+  sigset_t mask, old;
+  bool mask_set = false, pipe_set = false;
+  struct sigaction old_pipe;
+  /* One GO message carries a source fd and possibly an idmapped mount per bind. */
+  if (cfg->n_binds > HM_MAX_BINDS) {
+    r = hm_error_set(err, E2BIG, "too many --ro/--rw/--tmpfs/--hide options (at most %d)", HM_MAX_BINDS);
+    goto out;
+  }
+  ctx.idmapped_fds = malloc(ctx.n_sources * sizeof(int));
+  if (!ctx.idmapped_fds) {
+    r = hm_error_set(err, ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < ctx.n_sources; i++)
+    ctx.idmapped_fds[i] = -1;
+  double t = hm_now_ms();
+  if ((r = hm_env_build(cfg, &ctx.envp, err)) < 0 || (r = hm_seccomp_build(cfg->seccomp, &ctx.seccomp, err)) < 0)
+    goto out;
+  double t_seccomp = hm_now_ms() - t;
+  if ((r = find_opaque_dirs(&ctx, err)) < 0)
+    goto out;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    r = hm_error_errno(err, errno, "socketpair");
+    goto out;
+  }
+  /* A closed stdout or status fd must not kill the launcher and orphan the build. */
+  sigaction(SIGPIPE, &(struct sigaction){.sa_handler = SIG_IGN}, &old_pipe);
+  pipe_set = true;
+  if ((r = setup_relays(&ctx, &st, err)) < 0)
+    goto out;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD);
+  sigaddset(&mask, SIGTERM);
+  sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, &old);
+  mask_set = true;
+  st.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (st.sigfd < 0) {
+    r = hm_error_errno(err, errno, "signalfd");
+    goto out;
+  }
+  ctx.have_cgroupns = true;
+  t = hm_now_ms();
+  pid_t pid = (pid_t)syscall(SYS_clone, NS_FLAGS | CLONE_NEWCGROUP | SIGCHLD, NULL, NULL, NULL, NULL);
+  if (pid < 0 && errno == EINVAL) {
+    ctx.have_cgroupns = false;
+    pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
+  }
+  if (pid < 0) {
+    r = hm_error_errno(err, errno, "creating the namespaces (clone)");
+    if (errno == EPERM || errno == ENOSPC || errno == EACCES)
+      hm_error_wrap(err, "user namespaces are not available to this user%s", DOCTOR_HINT);
+    goto out;
+  }
+  if (pid == 0) {
+    close(sv[0]);
+    close(st.sigfd);
+    ctx.sock = sv[1];
+    hm_pid1_main(&ctx);
+  }
+  double t_clone = hm_now_ms() - t;
+  st.pid1 = pid;
+  for (int fd = 1; fd <= 2; fd++)
+    if (ctx.relay_w[fd] >= 0) {
+      close(ctx.relay_w[fd]);
+      ctx.relay_w[fd] = -1;
+    }
+  close(sv[1]);
+  sv[1] = -1;
+  st.sock = sv[0];
+  sv[0] = -1;
+  ctx.sock = st.sock;
+  char uid_map[128], gid_map[128];
+  t = hm_now_ms();
+  /* While the sandbox brings up its network: maps, idmapped mounts, sources. */
+  if ((r = write_maps(&ctx, pid, uid_map, gid_map, sizeof uid_map, err)) < 0 ||
+      (r = prepare_idmaps(&ctx, err)) < 0 || (r = send_sources(&ctx, pid, err)) < 0) {
+    hm_error_wrap(err, "setting up the sandbox%s", DOCTOR_HINT);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    goto out;
+  }
+  double t_maps = hm_now_ms() - t;
+  json_object *ev = json_object_new_object();
+  json_object_object_add(ev, "event", json_object_new_string("started"));
+  json_object_object_add(ev, "pid", json_object_new_int(pid));
+  status_event(cfg->status_fd, ev);
+
+  bool ready_sent = false;
+  /* The report is assembled as soon as the sandbox says what it observed. */
+  for (;;) {
+    if ((r = wait_loop(&st, &ctx)) < 0) {
+      hm_error_errno(err, -r, "waiting for the sandbox");
+      kill(pid, SIGKILL);
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      goto out;
+    }
+    break;
+  }
+  if (st.observed && !st.error[0]) {
+    json_object *timings = json_object_object_get(st.observed, "timings_ms");
+    if (timings) {
+      json_object_object_add(timings, "seccomp_build", json_object_new_double(t_seccomp));
+      json_object_object_add(timings, "clone", json_object_new_double(t_clone));
+      json_object_object_add(timings, "maps_idmaps_sources", json_object_new_double(t_maps));
+    }
+    res->report = hm_report_build(&ctx, uid_map, gid_map, st.observed);
+    ev = json_object_new_object();
+    json_object_object_add(ev, "event", json_object_new_string("ready"));
+    json_object_object_add(ev, "report", json_object_get(res->report));
+    status_event(cfg->status_fd, ev);
+    ready_sent = true;
+  }
+  (void)ready_sent;
+  r = map_exit(&st, res, err);
+  ev = json_object_new_object();
+  json_object_object_add(ev, "event", json_object_new_string("exited"));
+  json_object_object_add(ev, "exit_code", json_object_new_int(res->exit_code));
+  json_object_object_add(ev, "timed_out", json_object_new_boolean(res->timed_out));
+  status_event(cfg->status_fd, ev);
+  if (r == 0 && cfg->report_path && res->report)
+    r = hm_report_write_file(cfg->report_path, res->report, err);
+out:
+  for (int fd = 1; fd <= 2; fd++) {
+    close_relay(&st.relays[fd]);
+    if (ctx.relay_w[fd] >= 0)
+      close(ctx.relay_w[fd]);
+  }
+  if (mask_set)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  if (pipe_set)
+    sigaction(SIGPIPE, &old_pipe, NULL);
+  if (st.sigfd >= 0)
+    close(st.sigfd);
+  if (st.sock >= 0)
+    close(st.sock);
+  if (sv[0] >= 0)
+    close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  json_object_put(st.observed);
+  free_ctx(&ctx);
+  if (r < 0 && !res->exit_code)
+    res->exit_code = 125;
+  return r;
+}
+
+void hm_sandbox_result_free(struct hm_sandbox_result *res) {
+  json_object_put(res->report);
+  res->report = NULL;
+}

@@ -1,0 +1,299 @@
+/* The sandbox's init (PID 1 of the new pid namespace). It finishes the setup that needs
+ * capabilities in the new user namespace (network, mounts), starts the command in a new
+ * session with nothing left (no capabilities, no_new_privs, seccomp, no inherited fds),
+ * then reaps orphans and forwards SIGTERM/SIGINT/SIGHUP until the command exits. When it
+ * exits, the kernel kills every other process of the namespace before the launcher's
+ * waitpid() returns: nothing the build started outlives the build.
+ *
+ * Errors here have no caller to return to: they are sent to the launcher as one message
+ * and the sandbox exits (bwrap's die_with_error). */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/close_range.h>
+
+#define HM_HOSTNAME "hermetic"
+
+__attribute__((noreturn, format(printf, 2, 3))) static void die(int sock, const char *fmt, ...) {
+  char msg[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  hm_msg_send(sock, HM_MSG_ERROR, 0, msg, strlen(msg));
+  _exit(125);
+}
+
+__attribute__((noreturn)) static void die_err(int sock, const char *step, const hm_error *err) {
+  die(sock, "%s: %s", step, err->msg);
+}
+
+/* The launcher's environment is still in this process's memory (it is what
+ * /proc/1/environ shows): wipe it before anything else. */
+static void scrub_environ(char **env) {
+  for (size_t i = 0; env && env[i]; i++)
+    memset(env[i], 0, strlen(env[i]));
+}
+
+static void close_inherited_fds(int keep) {
+  /* Everything above stderr except our channel to the launcher. */
+  if (keep > 3)
+    syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
+  syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u);
+}
+
+static void noop_handler(int sig) { (void)sig; }
+
+/* execvpe() searches the caller's PATH, not the one in envp: search the build's own. */
+static int exec_in_path(char *const argv[], char *const envp[]) {
+  const char *file = argv[0];
+  if (strchr(file, '/')) {
+    execve(file, argv, envp);
+    return errno;
+  }
+  const char *path = "/usr/local/bin:/usr/bin:/bin";
+  for (size_t i = 0; envp[i]; i++)
+    if (strncmp(envp[i], "PATH=", 5) == 0)
+      path = envp[i] + 5;
+  int saw_eacces = 0, last = ENOENT;
+  char buf[4096];
+  for (const char *p = path;; p++) {
+    const char *end = strchrnul(p, ':');
+    size_t dl = (size_t)(end - p);
+    if (dl == 0) /* an empty entry means the current directory */
+      snprintf(buf, sizeof buf, "%s", file);
+    else
+      snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, p, file);
+    execve(buf, argv, envp);
+    switch (errno) {
+    case EACCES:
+      saw_eacces = 1;
+      break;
+    case ENOENT:
+    case ENOTDIR:
+    case ESTALE:
+    case ELOOP:
+    case ENAMETOOLONG:
+      break;
+    default:
+      return errno; /* ENOEXEC, E2BIG, ...: found but cannot run it */
+    }
+    if (!*end)
+      break;
+    p = end;
+  }
+  return saw_eacces ? EACCES : last;
+}
+
+/* In the command's process, between fork and execve. */
+__attribute__((noreturn)) static void start_command(struct hm_launch_ctx *ctx) {
+  const struct hm_sandbox_config *cfg = ctx->cfg;
+  int sock = ctx->sock;
+  hm_error err = {0};
+  /* A new session: no controlling terminal, so no TIOCSTI into the caller's terminal even
+   * without seccomp (CVE-2017-5226). */
+  if (setsid() < 0)
+    die(sock, "setsid: %s", strerror(errno));
+  for (int s = 1; s < NSIG; s++)
+    if (s != SIGKILL && s != SIGSTOP)
+      signal(s, SIG_DFL);
+  /* The launcher blocked the signals it waits for; the build starts with none blocked. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    die(sock, "PR_SET_PDEATHSIG: %s", strerror(errno));
+  if (chdir(cfg->workspace) < 0)
+    die(sock, "entering the workspace %s: %s", cfg->workspace, strerror(errno));
+  if (hm_limits_apply_rlimits(cfg, &err) < 0)
+    die_err(sock, "limits", &err);
+  if (hm_caps_drop_bounding(&err) < 0)
+    die_err(sock, "capabilities", &err);
+  if (ctx->root_mode && setgroups(0, NULL) < 0)
+    die(sock, "setgroups: %s", strerror(errno));
+  if (setresgid(HM_BUILD_GID, HM_BUILD_GID, HM_BUILD_GID) < 0 || setresuid(HM_BUILD_UID, HM_BUILD_UID, HM_BUILD_UID) < 0)
+    die(sock, "switching to the build user %d: %s", HM_BUILD_UID, strerror(errno));
+  if (hm_caps_clear(&err) < 0 || hm_caps_verify_empty(&err) < 0)
+    die_err(sock, "capabilities", &err);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    die(sock, "no_new_privs: %s", strerror(errno));
+  close_inherited_fds(sock);
+  int r = hm_seccomp_install(&ctx->seccomp);
+  if (r < 0)
+    die(sock, "installing the seccomp filter: %s", strerror(-r));
+  int e = exec_in_path(cfg->argv, ctx->envp);
+  hm_msg_send(sock, HM_MSG_EXEC_FAILED, e, cfg->argv[0], strlen(cfg->argv[0]));
+  _exit(e == ENOENT ? 127 : 126);
+}
+
+/* The GO message: index i < n_sources is the O_PATH source i; n_sources + i is the
+ * idmapped (detached) mount for source i. */
+static void receive_sources(struct hm_launch_ctx *ctx, int *src_fds, int *idmapped_fds) {
+  struct hm_msg_hdr hdr;
+  int32_t idx[HM_MAX_FDS_PER_MSG];
+  int fds[HM_MAX_FDS_PER_MSG];
+  size_t len = 0, n_fds = 0;
+  char payload[sizeof idx + 1];
+  int r = hm_msg_recv(ctx->sock, &hdr, payload, sizeof payload, &len, fds, HM_MAX_FDS_PER_MSG, &n_fds);
+  if (r <= 0)
+    _exit(125); /* the launcher is gone */
+  if (hdr.type != HM_MSG_GO || len != n_fds * sizeof(int32_t))
+    die(ctx->sock, "internal error: unexpected message from the launcher");
+  memcpy(idx, payload, len);
+  for (size_t i = 0; i < ctx->n_sources; i++)
+    src_fds[i] = idmapped_fds[i] = -1;
+  for (size_t i = 0; i < n_fds; i++) {
+    if (idx[i] < 0 || (size_t)idx[i] >= 2 * ctx->n_sources)
+      die(ctx->sock, "internal error: bad source index");
+    if ((size_t)idx[i] < ctx->n_sources)
+      src_fds[idx[i]] = fds[i];
+    else
+      idmapped_fds[idx[i] - ctx->n_sources] = fds[i];
+  }
+}
+
+static void send_observed(struct hm_launch_ctx *ctx, json_object *net, json_object *mounts,
+                          json_object *timings) {
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "network", net);
+  json_object_object_add(o, "mounts", mounts);
+  json_object_object_add(o, "timings_ms", timings);
+  const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+  int r = hm_msg_send(ctx->sock, HM_MSG_OBSERVED, 0, s, strlen(s));
+  json_object_put(o);
+  if (r < 0)
+    _exit(125);
+}
+
+static void add_timing(json_object *t, const char *name, double start) {
+  json_object_object_add(t, name, json_object_new_double(hm_now_ms() - start));
+}
+
+/* PID 1 keeps nothing either once the command runs. */
+static void drop_own_privileges(struct hm_launch_ctx *ctx) {
+  hm_error err;
+  if (hm_caps_drop_bounding(&err) < 0)
+    die_err(ctx->sock, "init capabilities", &err);
+  if (ctx->root_mode) {
+    /* Same uid as the build, so it may forward signals without CAP_KILL. */
+    if (setgroups(0, NULL) < 0 || setresgid(HM_BUILD_GID, HM_BUILD_GID, HM_BUILD_GID) < 0 ||
+        setresuid(HM_BUILD_UID, HM_BUILD_UID, HM_BUILD_UID) < 0)
+      die(ctx->sock, "init switching to the build user: %s", strerror(errno));
+  }
+  if (hm_caps_clear(&err) < 0)
+    die_err(ctx->sock, "init capabilities", &err);
+  /* A credential change resets these two. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    die(ctx->sock, "init prctl: %s", strerror(errno));
+}
+
+__attribute__((noreturn)) static void supervise(struct hm_launch_ctx *ctx, pid_t cmd, const sigset_t *set) {
+  for (;;) {
+    siginfo_t si;
+    int sig = sigwaitinfo(set, &si);
+    if (sig < 0)
+      continue;
+    if (sig != SIGCHLD) {
+      kill(cmd, sig);
+      continue;
+    }
+    for (;;) {
+      int status;
+      pid_t p = waitpid(-1, &status, WNOHANG);
+      if (p <= 0)
+        break;
+      if (p == cmd) {
+        hm_msg_send(ctx->sock, HM_MSG_EXIT, status, NULL, 0);
+        /* Exiting kills the rest of the namespace. */
+        _exit(0);
+      }
+    }
+  }
+}
+
+void hm_pid1_main(struct hm_launch_ctx *ctx) {
+  double t0 = hm_now_ms();
+  scrub_environ(ctx->launcher_environ);
+  int sock = ctx->sock;
+  hm_error err = {0};
+  json_object *timings = json_object_new_object();
+  for (int fd = 1; fd <= 2; fd++)
+    if (ctx->relay_w[fd] >= 0 && dup2(ctx->relay_w[fd], fd) < 0)
+      die(sock, "connecting the output relay: %s", strerror(errno));
+
+  /* CAP_NET_ADMIN and CAP_SYS_ADMIN over the new namespaces hold from the moment of
+   * clone, before any uid map: do the network while the launcher writes the maps. */
+  if (sethostname(HM_HOSTNAME, strlen(HM_HOSTNAME)) < 0)
+    die(sock, "sethostname: %s", strerror(errno));
+  double t = hm_now_ms();
+  json_object *net = NULL;
+  if (hm_netns_bring_up_loopback(&err) < 0 || hm_netns_describe(&net, &err) < 0)
+    die_err(sock, "network namespace", &err);
+  add_timing(timings, "network", t);
+
+  int src_fds[HM_MAX_FDS_PER_MSG], idmapped_fds[HM_MAX_FDS_PER_MSG];
+  t = hm_now_ms();
+  receive_sources(ctx, src_fds, idmapped_fds);
+  add_timing(timings, "wait_for_launcher", t);
+
+  /* Setup identity: uid 0 of the namespace (an unprivileged host uid) when started as
+   * root, else the build's uid (the invoker). Never host root. */
+  uid_t id = ctx->inner_setup_uid;
+  if (ctx->root_mode && setgroups(0, NULL) < 0)
+    die(sock, "dropping supplementary groups: %s", strerror(errno));
+  if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+    die(sock, "switching to uid %u in the sandbox: %s (check the uid map)", id, strerror(errno));
+  /* After the credential change, which clears it: die with the launcher. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+    die(sock, "PR_SET_PDEATHSIG: %s", strerror(errno));
+  struct pollfd pfd = {.fd = sock, .events = POLLIN};
+  if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
+    _exit(125);
+
+  t = hm_now_ms();
+  if (hm_mounts_setup(ctx->cfg, src_fds, idmapped_fds, ctx->n_sources, ctx->opaque_dirs, &err) < 0)
+    die_err(sock, "mounts", &err);
+  for (size_t i = 0; i < ctx->n_sources; i++) {
+    if (src_fds[i] >= 0)
+      close(src_fds[i]);
+    if (idmapped_fds[i] >= 0)
+      close(idmapped_fds[i]);
+  }
+  add_timing(timings, "mounts", t);
+  json_object *mounts = NULL;
+  if (hm_mounts_describe(&mounts, &err) < 0)
+    die_err(sock, "reading the mount table", &err);
+  add_timing(timings, "init_total", t0);
+  send_observed(ctx, net, mounts, timings);
+
+  /* Signals: the kernel drops signals with the default disposition sent to a namespace's
+   * init, even from the launcher, so install handlers, then take them synchronously. */
+  sigset_t set;
+  sigemptyset(&set);
+  int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+  struct sigaction sa = {.sa_handler = noop_handler};
+  for (size_t i = 0; i < HM_ARRAY_SIZE(forwarded); i++) {
+    sigaddset(&set, forwarded[i]);
+    sigaction(forwarded[i], &sa, NULL);
+  }
+  sigprocmask(SIG_BLOCK, &set, NULL);
+
+  pid_t cmd = fork();
+  if (cmd < 0)
+    die(sock, "starting the command: fork: %s", strerror(errno));
+  if (cmd == 0)
+    start_command(ctx);
+  drop_own_privileges(ctx);
+  close_inherited_fds(sock);
+  hm_msg_send(sock, HM_MSG_STARTED, cmd, NULL, 0);
+  supervise(ctx, cmd, &set);
+}

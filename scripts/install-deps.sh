@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install everything hermetic needs to build, test and run its example on Debian 12.
+# Idempotent and fast on re-runs: apt is skipped when every package is already installed.
+# Usage: bash scripts/install-deps.sh        (as root, or through sudo when not root)
+set -euo pipefail
+
+# Build: meson ninja-build gcc pkg-config, libc6-dev (only a Recommends of gcc, and we skip
+# Recommends), the five libraries and libcurl (for fetching).
+# Tests: python3 (JSON checks), iproute2, util-linux (unshare, setpriv), bubblewrap (the
+# comparison in tests and bench), valgrind (the valgrind test setup), gcc-multilib (the i386
+# syscall-ABI attack helper), keyutils (keyring probes). Example: make.
+packages=(
+  meson ninja-build gcc libc6-dev make pkg-config
+  libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libssl-dev libjson-c-dev
+  libcurl4-openssl-dev
+  python3 iproute2 util-linux bubblewrap valgrind gcc-multilib keyutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == installed ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=()
+if ((EUID != 0)); then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get -qq update </dev/null
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -y -qq install --no-install-recommends \
+  -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,187 @@
+# Shared by the sandbox TAP suites (sourced, not run). Model: bwrap's tests/libtest.sh.
+# shellcheck shell=bash
+#
+# Environment (set by tests/sandbox/meson.build):
+#   HERMETIC          absolute path of the hermetic binary under test
+#   HERMETIC_WRAPPER  optional command prefix (valgrind ...), word-split on purpose
+#   HM_HELPER_DIR     directory of the probe programs (tests/helpers)
+#   HM_WORK_BASE      where per-case scratch directories go (never under /tmp: the
+#                     sandbox's /tmp is private, and "/tmp is empty" is a test)
+#   HM_SOURCE_ROOT    the source tree (docs/hermetic.1)
+#   HM_RUN_DIR        optional: a directory under the host's /run this user may write
+#                     (as-user.sh makes one, since /run is root's)
+#   HM_VERBOSE=1      print every case's log, not only failures
+#
+# A suite:  . lib.sh; hm_init; plan; run_case "what must hold" case_fn; ...
+# A case function runs in a subshell with CASE_DIR (fresh, removed after) and WS (an
+# empty workspace inside it, also the cwd); it returns 0 (ok), 77 (skip: the last line
+# it printed is the reason) or anything else (not ok: its output becomes # diagnostics).
+
+set -u
+
+HM_PY=/usr/bin/python3
+[ -x "$HM_PY" ] || HM_PY=$(command -v python3 || true)
+
+skip_all() {
+  echo "1..0 # SKIP $*"
+  exit 77
+}
+
+is_root() { [ "$(id -u)" -eq 0 ]; }
+
+hm_init() {
+  [ -n "${HERMETIC:-}" ] || skip_all "HERMETIC is not set (run through meson test)"
+  [ -x "$HERMETIC" ] || skip_all "$HERMETIC is not executable"
+  [ -d "${HM_HELPER_DIR:-}" ] || skip_all "HM_HELPER_DIR is not set"
+  command -v timeout >/dev/null || skip_all "timeout(1) is missing"
+  unshare -Ur true 2>/dev/null ||
+    skip_all "this host cannot create user namespaces as $(id -un) ('unshare -Ur true' fails)"
+  HM_WORK_BASE=${HM_WORK_BASE:-$(dirname "$HERMETIC")/../tests/sandbox/work}
+  mkdir -p "$HM_WORK_BASE" || skip_all "cannot create $HM_WORK_BASE"
+  chmod 755 "$HM_WORK_BASE" 2>/dev/null
+  # Bound every hermetic call: a hang must fail the case, not block CI. valgrind is slow.
+  HM_LIMIT=${HM_LIMIT:-60}
+  HM_SCALE=1
+  if [ -n "${HERMETIC_WRAPPER:-}" ]; then
+    HM_SCALE=4
+    HM_LIMIT=$((HM_LIMIT * HM_SCALE))
+  fi
+  H=$HM_HELPER_DIR
+  T_NUM=0
+  T_FAILED=0
+  export HM_WORK_BASE HM_LIMIT HM_SCALE H
+}
+
+# Print the plan from the number of run_case lines in the suite (each at line start and
+# unconditional, so the count is exact).
+plan() {
+  echo "1..$(grep -c '^run_case ' "$0")"
+}
+
+# hm_bounded LIMIT CMD...: run CMD (through $HERMETIC_WRAPPER) killed after LIMIT s.
+# Returns CMD's status, or 254 (and says so) when timeout(1) had to kill it, which
+# timeout would otherwise report as 124, the same as hermetic's own --timeout.
+hm_bounded() {
+  local limit=$1 start=$SECONDS rc
+  shift
+  # shellcheck disable=SC2086 # the wrapper is a command line on purpose
+  timeout -k 5 "$limit" ${HERMETIC_WRAPPER:-} "$@"
+  rc=$?
+  if [ "$rc" -eq 124 ] && [ $((SECONDS - start)) -ge "$limit" ]; then
+    echo "lib: '$*' still running after ${limit}s; killed by the test" >&2
+    return 254
+  fi
+  return "$rc"
+}
+
+# The binary, and `hermetic run` with the case's workspace.
+hm() { hm_bounded "$HM_LIMIT" "$HERMETIC" "$@"; }
+run_hm() { hm_bounded "$HM_LIMIT" "$HERMETIC" run "$@"; }
+run_ws() { hm_bounded "$HM_LIMIT" "$HERMETIC" run --workspace "$WS" "$@"; }
+
+# run_case NAME FN [ARGS...]
+run_case() {
+  local name=$1 log rc reason
+  shift
+  T_NUM=$((T_NUM + 1))
+  CASE_DIR=$(mktemp -d "$HM_WORK_BASE/case.XXXXXX")
+  chmod 755 "$CASE_DIR"
+  WS=$CASE_DIR/ws
+  mkdir -p "$WS"
+  chmod 755 "$WS"
+  log=$CASE_DIR.log
+  (cd "$WS" && "$@") >"$log" 2>&1 </dev/null
+  rc=$?
+  if [ "$rc" -eq 0 ]; then
+    echo "ok $T_NUM - $name"
+  elif [ "$rc" -eq 77 ]; then
+    reason=$(tail -n 1 "$log")
+    echo "ok $T_NUM - $name # SKIP ${reason:-no reason given}"
+  else
+    echo "not ok $T_NUM - $name"
+    T_FAILED=$((T_FAILED + 1))
+  fi
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || [ "${HM_VERBOSE:-0}" = 1 ]; then
+    sed -e 's/^/# /' "$log"
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && echo "# (case status $rc)"
+  fi
+  # Files the sandbox made in the workspace may belong to another uid; root removes
+  # them, and a non-root run owns everything it made.
+  chmod -R u+rwX "$CASE_DIR" 2>/dev/null
+  rm -rf "$CASE_DIR" "$log"
+}
+
+hm_finish() {
+  exit 0
+}
+
+# --- assertions (a case runs in a subshell: exit ends the case) ---------------------
+
+fail() {
+  echo "FAIL: $*"
+  exit 1
+}
+
+skip() {
+  echo "$*"
+  exit 77
+}
+
+# expect_rc WANT GOT WHAT [OUTPUT]
+expect_rc() {
+  if [ "$2" != "$1" ]; then
+    [ $# -ge 4 ] && printf 'output was:\n%s\n' "$4"
+    fail "$3: exit status $2, want $1"
+  fi
+}
+
+expect_eq() {
+  [ "$2" = "$1" ] || fail "$3: got [$2], want [$1]"
+}
+
+# expect_match ERE TEXT WHAT
+expect_match() {
+  printf '%s\n' "$2" | grep -Eq -- "$1" || {
+    printf 'text was:\n%s\n' "$2"
+    fail "$3: no match for /$1/"
+  }
+}
+
+expect_nomatch() {
+  if printf '%s\n' "$2" | grep -Eq -- "$1"; then
+    printf 'text was:\n%s\n' "$2"
+    fail "$3: unexpected match for /$1/"
+  fi
+}
+
+# on_exit CMD: run CMD when the case ends (cases are subshells; this accumulates).
+on_exit() {
+  HM_ATEXIT="${HM_ATEXIT:-}$1;"
+  # shellcheck disable=SC2064
+  trap "$HM_ATEXIT" EXIT
+}
+
+# Wait up to N tenths of a second for a file to be non-empty.
+wait_file() {
+  local f=$1 n=${2:-50} i
+  for ((i = 0; i < n; i++)); do
+    [ -s "$f" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
+
+# Start a bounded listener on the host: listen KIND ADDR NAME [TIMEOUT] sets
+# LISTEN_PID, and NAME.ready / NAME.log in CASE_DIR. The caller kills it (trap).
+listen_bg() {
+  local kind=$1 addr=$2 name=$3 secs=${4:-40}
+  "$H/listen_once" "$kind" "$addr" "$CASE_DIR/$name.ready" "$CASE_DIR/$name.log" "$secs" &
+  LISTEN_PID=$!
+  on_exit "kill $LISTEN_PID 2>/dev/null"
+  wait_file "$CASE_DIR/$name.ready" || fail "listener $kind $addr did not start"
+}
+
+# JSON through python3 (the only JSON tool on the base image).
+need_python() { [ -n "$HM_PY" ] || skip "python3 is missing"; }
