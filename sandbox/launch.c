@@ -21,12 +21,15 @@ extern char **environ;
 #define NS_FLAGS (CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
 #define DOCTOR_HINT " (run 'hermetic doctor' to check this host)"
 
-/* Started as root, the build runs as a uid that may not reopen the caller's stdout or
- * stderr through /dev/stdout (a pipe or socket owned by the caller: common on CI). Such
- * streams are relayed through pipes owned by the build's uid. Terminals and files are
- * passed as they are. */
+/* Started as root, the build runs as a uid that may not reopen the caller's stdin, stdout
+ * or stderr through /dev/std* (a pipe, socket or file owned by the caller: the usual case
+ * on CI). Such streams are relayed through pipes owned by the build's uid. Terminals are
+ * passed as they are: a relay would hide that they are terminals. */
 struct relay {
-  int from, to; /* our read end; the caller's fd */
+  int from, to;   /* read end, write end; one of them is the caller's fd */
+  char buf[65536];
+  size_t len, off; /* bytes read from `from` not yet written to `to` */
+  bool eof;
 };
 
 struct run_state {
@@ -184,55 +187,81 @@ static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx
 static int setup_relays(struct hm_launch_ctx *ctx, struct run_state *st, hm_error *err) {
   for (int fd = 0; fd < 3; fd++) {
     ctx->relay_w[fd] = -1;
-    st->relays[fd].from = -1;
-    st->relays[fd].to = fd;
+    st->relays[fd] = (struct relay){.from = -1, .to = -1};
   }
   if (!ctx->root_mode)
     return 0;
-  for (int fd = 1; fd <= 2; fd++) {
+  for (int fd = 0; fd <= 2; fd++) {
     struct stat sb;
-    if (fstat(fd, &sb) < 0 || !(S_ISFIFO(sb.st_mode) || S_ISSOCK(sb.st_mode)))
-      continue;
+    if (fstat(fd, &sb) < 0 || isatty(fd) || S_ISCHR(sb.st_mode))
+      continue; /* closed, a terminal, or /dev/null-like: nothing to reopen */
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
-      return hm_error_errno(err, errno, "creating the output relay");
-    if (fchown(p[1], HM_ROOT_MODE_HOST_ID, HM_ROOT_MODE_HOST_ID) < 0) {
+      return hm_error_errno(err, errno, "creating the stdio relay");
+    int ours = fd == 0 ? p[1] : p[0], theirs = fd == 0 ? p[0] : p[1];
+    if (fchown(theirs, HM_ROOT_MODE_HOST_ID, HM_ROOT_MODE_HOST_ID) < 0 ||
+        fcntl(ours, F_SETFL, O_NONBLOCK) < 0) {
       int e = errno;
       close(p[0]);
       close(p[1]);
-      return hm_error_errno(err, e, "handing the output relay to the build's uid");
+      return hm_error_errno(err, e, "handing the stdio relay to the build's uid");
     }
-    st->relays[fd].from = p[0];
-    ctx->relay_w[fd] = p[1];
+    st->relays[fd].from = fd == 0 ? 0 : ours;
+    st->relays[fd].to = fd == 0 ? ours : fd;
+    ctx->relay_w[fd] = theirs;
   }
   return 0;
 }
 
-/* Returns false at end of stream. */
-static bool relay_once(struct relay *r) {
-  char buf[65536];
-  ssize_t n = read(r->from, buf, sizeof buf);
-  if (n < 0 && (errno == EINTR || errno == EAGAIN))
-    return true;
-  if (n <= 0)
-    return false;
-  /* A closed destination loses the output but must not stall the build. */
-  hm_write_all(r->to, buf, (size_t)n);
-  return true;
+static void close_relay(struct relay *r, int fd) {
+  /* Close only our pipe end, never the caller's fd. */
+  int ours = fd == 0 ? r->to : r->from;
+  if (ours >= 0)
+    close(ours);
+  r->from = r->to = -1;
 }
 
-static void close_relay(struct relay *r) {
-  if (r->from >= 0)
-    close(r->from);
-  r->from = -1;
+/* Move what can be moved without blocking on our end. Returns false when done. */
+static bool relay_step(struct relay *r, int fd) {
+  if (r->len == r->off && !r->eof) {
+    ssize_t n = read(r->from, r->buf, sizeof r->buf);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      return true;
+    if (n <= 0)
+      r->eof = true;
+    else {
+      r->len = (size_t)n;
+      r->off = 0;
+    }
+  }
+  while (r->off < r->len) {
+    ssize_t n = write(r->to, r->buf + r->off, r->len - r->off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return true; /* the build is not reading its stdin now */
+    if (n < 0) {
+      /* The reader is gone: discard the rest rather than stall. For stdin, the build
+       * closed it; for output, the caller's end is closed. */
+      r->off = r->len;
+      if (fd == 0)
+        return false;
+      break;
+    }
+    r->off += (size_t)n;
+  }
+  return !(r->eof && r->off == r->len);
 }
 
 static void drain_relays(struct run_state *st) {
-  for (int fd = 1; fd <= 2; fd++)
-    while (st->relays[fd].from >= 0 && relay_once(&st->relays[fd]))
+  for (int fd = 1; fd <= 2; fd++) {
+    if (st->relays[fd].from >= 0)
+      fcntl(st->relays[fd].from, F_SETFL, 0); /* every writer is dead: read to EOF */
+    while (st->relays[fd].from >= 0 && relay_step(&st->relays[fd], fd))
       ;
-  for (int fd = 1; fd <= 2; fd++)
-    close_relay(&st->relays[fd]);
+  }
+  for (int fd = 0; fd <= 2; fd++)
+    close_relay(&st->relays[fd], fd);
 }
 
 static void handle_signal(struct run_state *st) {
@@ -256,10 +285,14 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
   double kill_at = 0;
   while (!st->pid1_reaped) {
     /* A negative fd is ignored by poll(). */
-    struct pollfd p[4] = {{.fd = st->sigfd, .events = POLLIN},
-                          {.fd = st->sock, .events = POLLIN},
-                          {.fd = st->relays[1].from, .events = POLLIN},
-                          {.fd = st->relays[2].from, .events = POLLIN}};
+    struct pollfd p[5] = {{.fd = st->sigfd, .events = POLLIN}, {.fd = st->sock, .events = POLLIN}};
+    for (int fd = 0; fd <= 2; fd++) {
+      struct relay *rl = &st->relays[fd];
+      bool pending = rl->off < rl->len;
+      /* Wait for input when the buffer is empty, for room when it is not. */
+      p[2 + fd] = (struct pollfd){.fd = rl->from < 0 ? -1 : pending ? rl->to : rl->from,
+                                  .events = pending ? POLLOUT : POLLIN};
+    }
     int timeout = -1;
     double now = hm_now_ms();
     if (deadline && !st->term_sent) {
@@ -279,14 +312,14 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
         timeout = (int)(kill_at - now) + 1;
       }
     }
-    int n = poll(p, 4, timeout);
+    int n = poll(p, 5, timeout);
     if (n < 0 && errno != EINTR)
       return -errno;
     if (n <= 0)
       continue;
-    for (int fd = 1; fd <= 2; fd++)
-      if ((p[1 + fd].revents & (POLLIN | POLLHUP | POLLERR)) && !relay_once(&st->relays[fd]))
-        close_relay(&st->relays[fd]);
+    for (int fd = 0; fd <= 2; fd++)
+      if (p[2 + fd].revents && !relay_step(&st->relays[fd], fd))
+        close_relay(&st->relays[fd], fd);
     if (st->sock >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
       handle_message(st, ctx);
     if (p[0].revents & POLLIN)
@@ -391,8 +424,12 @@ static int map_exit(struct run_state *st, struct hm_sandbox_result *res, hm_erro
 int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result *res, hm_error *err) {
   memset(res, 0, sizeof *res);
   res->exit_code = 125;
-  struct run_state st = {.pid1 = -1, .sock = -1, .sigfd = -1, .t_start = hm_now_ms(),
-                         .relays = {{-1, 0}, {-1, 1}, {-1, 2}}};
+  struct run_state st;
+  memset(&st, 0, sizeof st);
+  st.pid1 = st.sock = st.sigfd = -1;
+  st.t_start = hm_now_ms();
+  for (int fd = 0; fd <= 2; fd++)
+    st.relays[fd].from = st.relays[fd].to = -1;
   struct hm_launch_ctx ctx = {.cfg = cfg, .root_mode = geteuid() == 0, .launcher_environ = environ,
                               .relay_w = {-1, -1, -1}};
   ctx.inner_setup_uid = ctx.root_mode ? 0 : HM_BUILD_UID;
@@ -462,7 +499,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   }
   double t_clone = hm_now_ms() - t;
   st.pid1 = pid;
-  for (int fd = 1; fd <= 2; fd++)
+  for (int fd = 0; fd <= 2; fd++)
     if (ctx.relay_w[fd] >= 0) {
       close(ctx.relay_w[fd]);
       ctx.relay_w[fd] = -1;
@@ -525,8 +562,8 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   if (r == 0 && cfg->report_path && res->report)
     r = hm_report_write_file(cfg->report_path, res->report, err);
 out:
-  for (int fd = 1; fd <= 2; fd++) {
-    close_relay(&st.relays[fd]);
+  for (int fd = 0; fd <= 2; fd++) {
+    close_relay(&st.relays[fd], fd);
     if (ctx.relay_w[fd] >= 0)
       close(ctx.relay_w[fd]);
   }

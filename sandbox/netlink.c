@@ -11,6 +11,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 #include <string.h>
+#include <time.h>
 
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP (1 << 16)
@@ -130,12 +131,52 @@ static int add_loopback_address(struct nl_sock *sk, int ifindex, int family, hm_
   rtnl_addr_set_ifindex(addr, ifindex);
   rtnl_addr_set_family(addr, family);
   rtnl_addr_set_scope(addr, RT_SCOPE_HOST);
+  /* Without NODAD a new IPv6 address is tentative until the DAD work runs, after the
+   * kernel's ack: the build could start before ::1 can be bound (EADDRNOTAVAIL). The
+   * kernel's own ::1 on lo is never tentative either. */
+  if (family == AF_INET6)
+    rtnl_addr_set_flags(addr, IFA_F_NODAD);
   int r = rtnl_addr_set_local(addr, local);
   if (r >= 0)
     r = rtnl_addr_add(sk, addr, 0);
   if (r < 0)
     return nl_fail(err, r, "bringing up lo", what);
   return 0;
+}
+
+static bool has_local_route6(struct nl_cache *routes, int ifindex) {
+  for (struct nl_object *o = nl_cache_get_first(routes); o; o = nl_cache_get_next(o)) {
+    struct rtnl_route *rt = (struct rtnl_route *)o;
+    struct nl_addr *dst = rtnl_route_get_dst(rt);
+    if (rtnl_route_get_table(rt) == RT_TABLE_LOCAL && rtnl_route_get_type(rt) == RTN_LOCAL &&
+        dst && nl_addr_get_len(dst) == 16 && nl_addr_get_prefixlen(dst) == 128 &&
+        memcmp(nl_addr_get_binary_addr(dst), &in6addr_loopback, 16) == 0 &&
+        rtnl_route_get_nnexthops(rt) > 0 &&
+        rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(rt, 0)) == ifindex)
+      return true;
+  }
+  return false;
+}
+
+/* An IPv6 address added over netlink gets its local route from a work item that runs
+ * after the kernel's ack (addrconf_dad_completed), so until then connecting to ::1
+ * goes nowhere. Poll the routing table for it: this path only runs when the kernel did
+ * not add ::1 itself, and the work item normally runs within a millisecond. */
+static int wait_for_loopback6_route(struct nl_sock *sk, int ifindex, hm_error *err) {
+  const struct timespec pause = { .tv_nsec = 200 * 1000 };
+  double deadline = hm_now_ms() + 2000;
+  for (;;) {
+    _cleanup_nlcache_ struct nl_cache *routes = NULL;
+    int r = rtnl_route_alloc_cache(sk, AF_INET6, 0, &routes);
+    if (r < 0)
+      return nl_fail(err, r, "bringing up lo", "waiting for the route to ::1");
+    if (has_local_route6(routes, ifindex))
+      return 0;
+    if (hm_now_ms() > deadline)
+      return hm_error_set(err, ETIMEDOUT, "bringing up lo: ::1 was added but the kernel did "
+                          "not route it within 2 s");
+    nanosleep(&pause, NULL);
+  }
 }
 
 /* Setting IFF_UP on lo makes the kernel add 127.0.0.1/8 and ::1/128 itself, before it
@@ -173,8 +214,9 @@ int hm_netns_bring_up_loopback(hm_error *err) {
     if (r != -EAFNOSUPPORT && r != -EACCES)
       return r;
     hm_error_clear(err);
+    return 0;
   }
-  return 0;
+  return have6 ? 0 : wait_for_loopback6_route(sk, ifindex, err);
 }
 
 /* ---- describe --------------------------------------------------------------------- */
@@ -321,7 +363,8 @@ int hm_netns_describe(json_object **out, hm_error *err) {
   if ((r = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes)) < 0)
     return nl_fail(err, r, what, "listing routes");
 
-  if (!(o = json_object_new_object()) || put(o, "interfaces", ifaces = json_object_new_array()) < 0 ||
+  if (!(o = json_object_new_object()) ||
+      put(o, "interfaces", ifaces = json_object_new_array()) < 0 ||
       put(o, "routes", rts = json_object_new_array()) < 0)
     return hm_error_set(err, ENOMEM, "%s: out of memory", what);
   for (struct nl_object *p = nl_cache_get_first(links); p; p = nl_cache_get_next(p))

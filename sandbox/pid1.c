@@ -226,7 +226,7 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   int sock = ctx->sock;
   hm_error err = {0};
   json_object *timings = json_object_new_object();
-  for (int fd = 1; fd <= 2; fd++)
+  for (int fd = 0; fd <= 2; fd++)
     if (ctx->relay_w[fd] >= 0 && dup2(ctx->relay_w[fd], fd) < 0)
       die(sock, "connecting the output relay: %s", strerror(errno));
 

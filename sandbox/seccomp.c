@@ -140,14 +140,9 @@ static const struct {
 /* The namespace flags refused to clone and unshare. CLONE_NEWTIME is 0x80, inside
  * clone()'s CSIGNAL byte (the exit signal), so it only means a namespace to unshare;
  * clone3 is ENOSYS. */
-static const struct {
-  const char *name;
-  uint64_t flag;
-} namespace_flags[] = {
-  { "CLONE_NEWNS", CLONE_NEWNS },         { "CLONE_NEWUTS", CLONE_NEWUTS },
-  { "CLONE_NEWIPC", CLONE_NEWIPC },       { "CLONE_NEWUSER", CLONE_NEWUSER },
-  { "CLONE_NEWPID", CLONE_NEWPID },       { "CLONE_NEWNET", CLONE_NEWNET },
-  { "CLONE_NEWCGROUP", CLONE_NEWCGROUP }, { "CLONE_NEWTIME", CLONE_NEWTIME },
+static const uint64_t namespace_flags[] = {
+  CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEWIPC,    CLONE_NEWUSER,
+  CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP, CLONE_NEWTIME,
 };
 
 /* Sentences for hm_seccomp_describe, one per rule family of program 2. */
@@ -195,8 +190,8 @@ const char *hm_seccomp_mode_name(enum hm_seccomp_mode mode) {
 /* The native number of a syscall, or -1 when this architecture has no such call. */
 static int resolve_syscall(const char *name) {
   int nr = seccomp_syscall_resolve_name(name);
-  /* Negative numbers other than __NR_SCMP_ERROR are libseccomp's pseudo-syscalls for
-   * calls this arch lacks (socketcall on x86_64). */
+  /* Negative: unknown to libseccomp (__NR_SCMP_ERROR), or one of its pseudo-numbers for
+   * a call this arch lacks (socketcall on x86_64); neither belongs in a filter. */
   if (nr >= 0)
     return nr;
   if (seccomp_arch_native() == SCMP_ARCH_X86_64)
@@ -235,7 +230,8 @@ static int filter_init(struct filter *f, uint32_t default_action, const char *wh
   f->default_action = default_action;
   f->ctx = seccomp_init(default_action);
   if (!f->ctx)
-    return hm_error_set(err, ENOMEM, "creating the seccomp %s: libseccomp refused", what);
+    return hm_error_set(err, EINVAL, "creating the seccomp %s: libseccomp refused its default "
+                        "action (out of memory, or a kernel without it)", what);
   /* Other arches (i386 via int $0x80) and x32 numbers kill the process: a task that
    * switches ABI is attacking the filter, not building. */
   int r = seccomp_attr_set(f->ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
@@ -305,10 +301,11 @@ static int add_ioctl_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error
  * and unshare ignore it (clone truncates, unshare refuses unknown bits). */
 static int add_namespace_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error *err) {
   for (size_t i = 0; i < HM_ARRAY_SIZE(namespace_flags); i++) {
-    uint64_t flag = namespace_flags[i].flag;
+    uint64_t flag = namespace_flags[i];
     struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
     int r;
-    if (flag != CLONE_NEWTIME && (r = filter_add(f, deny_action(mode, EPERM), "clone", 1, &cmp, err)) < 0)
+    if (flag != CLONE_NEWTIME &&
+        (r = filter_add(f, deny_action(mode, EPERM), "clone", 1, &cmp, err)) < 0)
       return r;
     /* Strict denies unshare outright in program 1. */
     if (mode != HM_SECCOMP_STRICT &&

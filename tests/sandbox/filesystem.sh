@@ -132,10 +132,15 @@ case_private_dirs_writable() {
   rc=$?
   expect_rc 0 "$rc" "writing /tmp /var/tmp /dev/shm HOME" "$out"
   expect_eq "" "$out" "private directories must be writable"
+  local leaked=""
+  rm -f "$HOME/$name" # HOME outside is not HOME inside; only a non-sandbox writes here
   for d in /tmp /var/tmp /dev/shm; do
-    [ -e "$d/$name" ] && { rm -f "${d:?}/$name"; fail "$d/$name appeared on the host"; }
+    if [ -e "$d/$name" ]; then
+      rm -f "${d:?}/$name"
+      leaked="$leaked $d/$name"
+    fi
   done
-  return 0
+  [ -z "$leaked" ] || fail "appeared on the host (removed again):$leaked"
 }
 
 case_host_files_invisible() {
@@ -173,6 +178,18 @@ case_dev_works() {
   local out
   out=$(run_ws -- sh -c 'echo x > /dev/null && head -c 8 /dev/urandom | wc -c && head -c 4 /dev/zero | wc -c && echo hi > /dev/stdout' 2>&1)
   expect_eq "$(printf '8\n4\nhi')" "$out" "/dev/null, urandom, zero, stdout"
+}
+
+case_dev_stdio_reopen() {
+  local out err
+  # Builds reopen their stdio by name (tee /dev/stderr, cat /dev/stdin, logs to
+  # /dev/stdout). The caller's stdio are its own pipes and files (a CI log is a pipe,
+  # a redirect a 0644 file), which the build must be able to reopen.
+  out=$(echo from-stdin | run_ws -- sh -c 'cat /dev/stdin; echo to-stdout > /dev/stdout' 2>"$CASE_DIR/err")
+  err=$(cat "$CASE_DIR/err")
+  expect_eq "$(printf 'from-stdin\nto-stdout')" "$out" "cat /dev/stdin (a pipe) and echo > /dev/stdout (a pipe); stderr: $err"
+  run_ws -- sh -c 'echo to-stderr > /dev/stderr' 2>"$CASE_DIR/err2" >"$CASE_DIR/out2"
+  expect_eq to-stderr "$(cat "$CASE_DIR/err2")" "echo > /dev/stderr (a 0644 file of the caller); stdout: $(cat "$CASE_DIR/out2")"
 }
 
 case_proc_masked() {
@@ -287,6 +304,7 @@ run_case "/tmp /var/tmp /dev/shm HOME are writable and private" case_private_dir
 run_case "files placed on the host in /tmp /var/tmp /dev/shm /run are invisible" case_host_files_invisible
 run_case "/dev has no host disks and only the contract's entries" case_dev
 run_case "/dev/null, /dev/zero, /dev/urandom, /dev/stdout work" case_dev_works
+run_case "/dev/stdin, /dev/stdout, /dev/stderr reopen the caller's pipes and files" case_dev_stdio_reopen
 run_case "/proc/kcore, keys, timer_list masked; sysrq-trigger and /proc/sys read-only" case_proc_masked
 run_case "--hide PATH hides a host directory" case_hide
 run_case "--ro PATH makes part of the workspace read-only" case_ro

@@ -48,7 +48,8 @@ __attribute__((format(printf, 1, 2))) static inline void tap_diag(const char *fm
   fflush(stdout);
 }
 
-__attribute__((format(printf, 1, 2), noreturn)) static inline void tap_skip_all(const char *fmt, ...) {
+__attribute__((format(printf, 1, 2), noreturn)) static inline void
+tap_skip_all(const char *fmt, ...) {
   va_list ap;
   printf("1..0 # SKIP ");
   va_start(ap, fmt);

@@ -175,7 +175,9 @@ static int do_pthread(const void *p) {
   return ret == (void *)0x1234 ? 0 : -1000;
 }
 
-static int do_getpid(const void *p) { return getpid() > 0 && syscall(SYS_getpid) == getpid() ? 0 : -1000; }
+static int do_getpid(const void *p) {
+  return getpid() > 0 && syscall(SYS_getpid) == getpid() ? 0 : -1000;
+}
 
 /* Run argv (quietly) under the filter; 0 when it exits 0. */
 static int do_exec(const void *p) {
@@ -184,7 +186,7 @@ static int do_exec(const void *p) {
   if (pid < 0)
     return -errno;
   if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2 clears it on 1 and 2 */
     if (null >= 0 && !getenv("TEST_SECCOMP_VERBOSE")) {
       dup2(null, 1);
       dup2(null, 2);
@@ -342,7 +344,8 @@ static void emu_tests(void) {
     EMU(&strict, eperm_nrs[i], 0, 0, 0, ERRNO(EPERM));
     EMU(&logset, eperm_nrs[i], 0, 0, 0, LOG);
   }
-  emu_done("mount API, setns, keyrings, bpf, perf, userfaultfd, ptrace, modules... EPERM (log: LOG)");
+  emu_done("mount API, setns, keyrings, bpf, perf, userfaultfd, ptrace, modules... EPERM "
+           "(log: LOG)");
 
   static const long enosys_nrs[] = { SYS_clone3, SYS_io_uring_setup, 426, 427 };
   for (size_t i = 0; i < HM_ARRAY_SIZE(enosys_nrs); i++) {
@@ -377,9 +380,8 @@ static void emu_tests(void) {
     EMU(&logset, SYS_socket, fam, SOCK_STREAM, 0, ok ? ALLOW : LOG);
     EMU(&def, SYS_socket, fam | HIGH32, SOCK_STREAM, 0, ERRNO(EAFNOSUPPORT));
     EMU(&def, SYS_socket, fam | 0xffffffff00000000ul, SOCK_STREAM, 0, ERRNO(EAFNOSUPPORT));
-    uint32_t swant = fam == AF_UNIX ? ALLOW
-                     : (fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK) ? ERRNO(EPERM)
-                                                                                : ERRNO(EAFNOSUPPORT);
+    bool policy = fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK;
+    uint32_t swant = fam == AF_UNIX ? ALLOW : policy ? ERRNO(EPERM) : ERRNO(EAFNOSUPPORT);
     EMU(&strict, SYS_socket, fam, SOCK_STREAM, 0, swant);
   }
   EMU(&def, SYS_socket, 0xffffffff, SOCK_STREAM, 0, ERRNO(EAFNOSUPPORT));
@@ -539,14 +541,17 @@ static void kernel_tests_default(void) {
          "default: pthread_create works (glibc falls back from clone3) (got %s)",
          outcome_str(o, buf, sizeof buf));
 
-  check_call(&def, "default: socket(AF_INET, SOCK_STREAM)", 0, SYS_socket, AF_INET, SOCK_STREAM, 0, 0);
-  check_call(&def, "default: socket(AF_INET6, SOCK_DGRAM)", 0, SYS_socket, AF_INET6, SOCK_DGRAM, 0, 0);
+  check_call(&def, "default: socket(AF_INET, SOCK_STREAM)", 0, SYS_socket, AF_INET, SOCK_STREAM,
+             0, 0);
+  check_call(&def, "default: socket(AF_INET6, SOCK_DGRAM)", 0, SYS_socket, AF_INET6, SOCK_DGRAM,
+             0, 0);
   check_call(&def, "default: socket(AF_NETLINK, NETLINK_ROUTE)", 0, SYS_socket, AF_NETLINK,
              SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE, 0);
   int sv[2];
   check_call(&def, "default: socketpair(AF_UNIX)", 0, SYS_socketpair, AF_UNIX, SOCK_STREAM, 0,
              (unsigned long)sv);
-  check_call(&def, "default: socket(AF_VSOCK)", EAFNOSUPPORT, SYS_socket, AF_VSOCK, SOCK_STREAM, 0, 0);
+  check_call(&def, "default: socket(AF_VSOCK)", EAFNOSUPPORT, SYS_socket, AF_VSOCK, SOCK_STREAM,
+             0, 0);
   check_call(&def, "default: socket(AF_PACKET, SOCK_RAW)", EAFNOSUPPORT, SYS_socket, AF_PACKET,
              SOCK_RAW, 0, 0);
   check_call(&def, "default: socket(AF_VSOCK | 1<<32) raw syscall", EAFNOSUPPORT, SYS_socket,
@@ -607,7 +612,8 @@ static void kernel_tests_default(void) {
                  "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
                  "assert subprocess.run(['true']).returncode == 0\n"
                  "socket.socket().close()\n"
-                 "with tempfile.TemporaryDirectory() as d: open(os.path.join(d, 'f'), 'w').write('x')\n",
+                 "with tempfile.TemporaryDirectory() as d:\n"
+                 "    open(os.path.join(d, 'f'), 'w').write('x')\n",
                  NULL };
   check_program(&def, "default: python3 threads/subprocess/tempfile", py);
   char *node[] = { "/usr/bin/node", "-e",
@@ -637,9 +643,11 @@ static void kernel_tests_strict_log(void) {
   check_call(&strict, "strict: socket(AF_NETLINK, NETLINK_ROUTE)", EPERM, SYS_socket, AF_NETLINK,
              SOCK_RAW, NETLINK_ROUTE, 0);
   check_call(&strict, "strict: unshare(CLONE_FILES)", EPERM, SYS_unshare, CLONE_FILES, 0, 0, 0);
-  check_call(&strict, "strict: personality(PER_LINUX32)", EPERM, SYS_personality, PER_LINUX32, 0, 0, 0);
+  check_call(&strict, "strict: personality(PER_LINUX32)", EPERM, SYS_personality, PER_LINUX32,
+             0, 0, 0);
   check_call(&strict, "strict: personality(0xffffffff)", 0, SYS_personality, 0xffffffff, 0, 0, 0);
-  check_call(&strict, "strict: memfd_create", 0, SYS_memfd_create, (unsigned long)"x", MFD_CLOEXEC, 0, 0);
+  check_call(&strict, "strict: memfd_create", 0, SYS_memfd_create, (unsigned long)"x",
+             MFD_CLOEXEC, 0, 0);
   check_ioctl(&strict, "strict: ioctl(/dev/null, TIOCSETD)", TIOCSETD, EPERM);
   char *node[] = { "/usr/bin/node", "-e", "require('fs').readdirSync('/')", NULL };
   check_program(&strict, "strict: node starts", node);
