@@ -25,6 +25,9 @@ struct hm_seccomp_set {
   size_t n_insns;       /* total instructions */
 };
 int hm_seccomp_build(enum hm_seccomp_mode mode, struct hm_seccomp_set *out, hm_error *err);
+/* The same programs, compiled at build time by seccomp-gen (no libseccomp call at run
+ * time); free with hm_seccomp_free. */
+int hm_seccomp_precompiled(enum hm_seccomp_mode mode, struct hm_seccomp_set *out, hm_error *err);
 /* Installs every program with seccomp(2) (SECCOMP_FILTER_FLAG_LOG in log mode ignored);
  * the caller has set no_new_privs. Async-signal-safe; returns 0 or -errno. */
 int hm_seccomp_install(const struct hm_seccomp_set *set);

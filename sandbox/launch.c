@@ -452,7 +452,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   for (size_t i = 0; i < ctx.n_sources; i++)
     ctx.idmapped_fds[i] = -1;
   double t = hm_now_ms();
-  if ((r = hm_env_build(cfg, &ctx.envp, err)) < 0 || (r = hm_seccomp_build(cfg->seccomp, &ctx.seccomp, err)) < 0)
+  if ((r = hm_env_build(cfg, &ctx.envp, err)) < 0 || (r = hm_seccomp_precompiled(cfg->seccomp, &ctx.seccomp, err)) < 0)
     goto out;
   double t_seccomp = hm_now_ms() - t;
   if ((r = find_opaque_dirs(&ctx, err)) < 0)
@@ -541,7 +541,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   if (st.observed && !st.error[0]) {
     json_object *timings = json_object_object_get(st.observed, "timings_ms");
     if (timings) {
-      json_object_object_add(timings, "seccomp_build", json_object_new_double(t_seccomp));
+      json_object_object_add(timings, "seccomp_load", json_object_new_double(t_seccomp));
       json_object_object_add(timings, "clone", json_object_new_double(t_clone));
       json_object_object_add(timings, "maps_idmaps_sources", json_object_new_double(t_maps));
     }
