@@ -96,17 +96,16 @@ static int rtnl_open(struct nl_sock **out, hm_error *err, const char *what) {
 
 /* "127.0.0.1/8": the address with its prefix always spelled out (nl_addr2str drops a
  * full-length prefix). */
-static int format_prefix(struct nl_addr *a, char *buf, size_t n) {
+static void format_prefix(struct nl_addr *a, char *buf, size_t n) {
   char ip[INET6_ADDRSTRLEN];
   int family = nl_addr_get_family(a);
   if ((family != AF_INET && family != AF_INET6) ||
       nl_addr_get_len(a) != (family == AF_INET ? 4u : 16u) ||
       !inet_ntop(family, nl_addr_get_binary_addr(a), ip, sizeof ip)) {
     nl_addr2str(a, buf, n);
-    return 0;
+    return;
   }
   snprintf(buf, n, "%s/%u", ip, nl_addr_get_prefixlen(a));
-  return 0;
 }
 
 static bool addr_is(struct rtnl_addr *addr, int ifindex, int family, const void *ip,
@@ -118,10 +117,10 @@ static bool addr_is(struct rtnl_addr *addr, int ifindex, int family, const void 
          memcmp(nl_addr_get_binary_addr(local), ip, len) == 0;
 }
 
-static const struct in_addr loopback4 = { .s_addr = 0x0100007f }; /* 127.0.0.1, network order */
+static const uint8_t loopback4[4] = { 127, 0, 0, 1 }; /* network order */
 
 static int add_loopback_address(struct nl_sock *sk, int ifindex, int family, hm_error *err) {
-  const void *ip = family == AF_INET ? (const void *)&loopback4 : (const void *)&in6addr_loopback;
+  const void *ip = family == AF_INET ? (const void *)loopback4 : (const void *)&in6addr_loopback;
   _cleanup_rtaddr_ struct rtnl_addr *addr = rtnl_addr_alloc();
   _cleanup_nladdr_ struct nl_addr *local = nl_addr_build(family, ip, family == AF_INET ? 4 : 16);
   const char *what = family == AF_INET ? "adding 127.0.0.1/8 to lo" : "adding ::1/128 to lo";
@@ -205,7 +204,7 @@ int hm_netns_bring_up_loopback(hm_error *err) {
   bool have4 = false, have6 = false;
   for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
     struct rtnl_addr *a = (struct rtnl_addr *)o;
-    have4 = have4 || addr_is(a, ifindex, AF_INET, &loopback4, 8);
+    have4 = have4 || addr_is(a, ifindex, AF_INET, loopback4, 8);
     have6 = have6 || addr_is(a, ifindex, AF_INET6, &in6addr_loopback, 128);
   }
   if (!have4 && (r = add_loopback_address(sk, ifindex, AF_INET, err)) < 0)

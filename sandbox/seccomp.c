@@ -150,8 +150,8 @@ static const char *const default_argument_checks[] = {
   "ioctl: TIOCSTI and TIOCLINUX (low 32 bits of the request, CVE-2019-10063) -> EPERM",
   "clone: any CLONE_NEW* flag in the low 32 bits -> EPERM",
   "unshare: any CLONE_NEW* flag -> EPERM",
-  "socket, socketpair: families other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK "
-  "(and any family with high bits set) -> EAFNOSUPPORT",
+  ("socket, socketpair: families other than AF_UNIX, AF_INET, AF_INET6, AF_NETLINK "
+   "(and any family with high bits set) -> EAFNOSUPPORT"),
   "socket, socketpair: AF_NETLINK with a protocol other than NETLINK_ROUTE -> EAFNOSUPPORT",
   "socket, socketpair: AF_INET/AF_INET6 with type SOCK_RAW or SOCK_PACKET -> EPERM",
 };
@@ -159,16 +159,16 @@ static const char *const strict_argument_checks[] = {
   "ioctl: TIOCSTI and TIOCLINUX (low 32 bits of the request, CVE-2019-10063) -> EPERM",
   "ioctl: TIOCSETD (line disciplines, e.g. n_gsm CVE-2023-6546) -> EPERM",
   "clone: any CLONE_NEW* flag in the low 32 bits -> EPERM",
-  "socket, socketpair: AF_INET, AF_INET6, AF_NETLINK -> EPERM; any other family except "
-  "AF_UNIX -> EAFNOSUPPORT",
+  ("socket, socketpair: AF_INET, AF_INET6, AF_NETLINK -> EPERM; any other family except "
+   "AF_UNIX -> EAFNOSUPPORT"),
   "personality: anything but 0 (PER_LINUX) and 0xffffffff (query) -> EPERM",
 };
 
-static void seccomp_releasep(scmp_filter_ctx *ctx) {
-  if (*ctx)
-    seccomp_release(*ctx);
+/* One comparison of argument arg: datum_b is the value for MASKED_EQ (datum_a the
+ * mask), unused otherwise. */
+static struct scmp_arg_cmp arg_cmp(unsigned arg, enum scmp_compare op, uint64_t a, uint64_t b) {
+  return (struct scmp_arg_cmp){ .arg = arg, .op = op, .datum_a = a, .datum_b = b };
 }
-#define _cleanup_seccomp_ __attribute__((cleanup(seccomp_releasep)))
 
 static void md_ctx_freep(EVP_MD_CTX **ctx) {
   if (*ctx)
@@ -223,6 +223,11 @@ struct filter {
   uint32_t default_action;
   const char *what; /* for error messages */
 };
+
+static void filter_releasep(struct filter *f) {
+  if (f->ctx)
+    seccomp_release(f->ctx);
+}
 
 static int filter_init(struct filter *f, uint32_t default_action, const char *what,
                        hm_error *err) {
@@ -288,7 +293,7 @@ static int add_ioctl_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error
   size_t n = mode == HM_SECCOMP_STRICT ? HM_ARRAY_SIZE(denied_strict)
                                        : HM_ARRAY_SIZE(denied_default);
   for (size_t i = 0; i < n; i++) {
-    struct scmp_arg_cmp cmp = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]);
+    struct scmp_arg_cmp cmp = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffu, cmds[i]);
     int r = filter_add(f, deny_action(mode, EPERM), "ioctl", 1, &cmp, err);
     if (r < 0)
       return r;
@@ -302,7 +307,7 @@ static int add_ioctl_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error
 static int add_namespace_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error *err) {
   for (size_t i = 0; i < HM_ARRAY_SIZE(namespace_flags); i++) {
     uint64_t flag = namespace_flags[i];
-    struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
+    struct scmp_arg_cmp cmp = arg_cmp(0, SCMP_CMP_MASKED_EQ, flag, flag);
     int r;
     if (flag != CLONE_NEWTIME &&
         (r = filter_add(f, deny_action(mode, EPERM), "clone", 1, &cmp, err)) < 0)
@@ -334,12 +339,12 @@ static int add_socket_rules(struct filter *f, const char *call, enum hm_seccomp_
     if (family_allowed(mode, family))
       continue;
     bool policy = family == AF_INET || family == AF_INET6 || family == AF_NETLINK;
-    struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_EQ, (uint64_t)family);
+    struct scmp_arg_cmp cmp = arg_cmp(0, SCMP_CMP_EQ, (uint64_t)family, 0);
     if ((r = filter_add(f, deny_action(mode, policy ? EPERM : EAFNOSUPPORT), call, 1, &cmp,
                         err)) < 0)
       return r;
   }
-  struct scmp_arg_cmp high = SCMP_A0(SCMP_CMP_GE, (uint64_t)AF_MAX);
+  struct scmp_arg_cmp high = arg_cmp(0, SCMP_CMP_GE, AF_MAX, 0);
   if ((r = filter_add(f, deny_action(mode, EAFNOSUPPORT), call, 1, &high, err)) < 0)
     return r;
   if (mode == HM_SECCOMP_STRICT)
@@ -348,8 +353,8 @@ static int add_socket_rules(struct filter *f, const char *call, enum hm_seccomp_
   /* Netlink is for the interface/route dump of rtnetlink only: other protocols reach
    * audit, netfilter, xfrm, generic netlink families. A protocol with high bits set is
    * != NETLINK_ROUTE in 64 bits and so denied: fail closed. */
-  struct scmp_arg_cmp netlink[] = { SCMP_A0(SCMP_CMP_EQ, AF_NETLINK),
-                                    SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE) };
+  struct scmp_arg_cmp netlink[] = { arg_cmp(0, SCMP_CMP_EQ, AF_NETLINK, 0),
+                                    arg_cmp(2, SCMP_CMP_NE, NETLINK_ROUTE, 0) };
   if ((r = filter_add(f, deny_action(mode, EAFNOSUPPORT), call, 2, netlink, err)) < 0)
     return r;
 
@@ -359,8 +364,8 @@ static int add_socket_rules(struct filter *f, const char *call, enum hm_seccomp_
   static const int raw_types[] = { SOCK_RAW, SOCK_PACKET };
   for (size_t i = 0; i < HM_ARRAY_SIZE(inet); i++)
     for (size_t j = 0; j < HM_ARRAY_SIZE(raw_types); j++) {
-      struct scmp_arg_cmp cmp[] = { SCMP_A0(SCMP_CMP_EQ, (uint64_t)inet[i]),
-                                    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (uint64_t)raw_types[j]) };
+      struct scmp_arg_cmp cmp[] = { arg_cmp(0, SCMP_CMP_EQ, (uint64_t)inet[i], 0),
+                                    arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xf, (uint64_t)raw_types[j]) };
       if ((r = filter_add(f, deny_action(mode, EPERM), call, 2, cmp, err)) < 0)
         return r;
     }
@@ -374,7 +379,7 @@ static int add_socket_rules(struct filter *f, const char *call, enum hm_seccomp_
 static int add_personality_rules(struct filter *f, enum hm_seccomp_mode mode, hm_error *err) {
   for (unsigned bit = 0; bit < 32; bit++) {
     uint64_t set = 1ull << bit, clear = 1ull << ((bit + 1) % 32);
-    struct scmp_arg_cmp cmp = SCMP_A0(SCMP_CMP_MASKED_EQ, set | clear, set);
+    struct scmp_arg_cmp cmp = arg_cmp(0, SCMP_CMP_MASKED_EQ, set | clear, set);
     int r = filter_add(f, deny_action(mode, EPERM), "personality", 1, &cmp, err);
     if (r < 0)
       return r;
@@ -444,10 +449,9 @@ static int hash_programs(struct hm_seccomp_set *set, hm_error *err) {
 
 static int build_program(enum hm_seccomp_mode mode, bool allowlist, struct sock_fprog *out,
                          hm_error *err) {
-  struct filter f;
+  __attribute__((cleanup(filter_releasep))) struct filter f = { 0 };
   int r = allowlist ? filter_init(&f, deny_action(mode, ENOSYS), "allowlist", err)
                     : filter_init(&f, SCMP_ACT_ALLOW, "argument checks", err);
-  _cleanup_seccomp_ scmp_filter_ctx ctx = f.ctx;
   if (r < 0)
     return r;
   r = allowlist ? add_allowlist_rules(&f, mode, err) : add_argument_rules(&f, mode, err);
