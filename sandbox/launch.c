@@ -40,7 +40,11 @@ struct run_state {
   int exit_status;      /* raw wait status of the command */
   int exec_errno;
   char error[1400];     /* setup error reported by the sandbox */
-  json_object *observed;
+  json_object *observed, *report;
+  char uid_map[128], gid_map[128];
+  const char *timing_names[4];
+  double timings[4];
+  size_t n_timings;
   double t_start;
 };
 
@@ -150,6 +154,22 @@ static void status_event(int fd, json_object *ev) {
   json_object_put(ev);
 }
 
+/* The sandbox is set up and says what it observed: the report is complete now, before
+ * the command runs. */
+static void announce_ready(struct run_state *st, const struct hm_launch_ctx *ctx) {
+  if (!st->observed || st->report)
+    return;
+  json_object *timings = json_object_object_get(st->observed, "timings_ms");
+  if (timings)
+    for (size_t i = 0; i < st->n_timings; i++)
+      json_object_object_add(timings, st->timing_names[i], json_object_new_double(st->timings[i]));
+  st->report = hm_report_build(ctx, st->uid_map, st->gid_map, st->observed);
+  json_object *ev = json_object_new_object();
+  json_object_object_add(ev, "event", json_object_new_string("ready"));
+  json_object_object_add(ev, "report", json_object_get(st->report));
+  status_event(ctx->cfg->status_fd, ev);
+}
+
 static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx) {
   struct hm_msg_hdr hdr;
   static char payload[HM_MSG_MAX + 1];
@@ -167,6 +187,7 @@ static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx
   case HM_MSG_OBSERVED:
     json_object_put(st->observed);
     st->observed = json_tokener_parse(payload);
+    announce_ready(st, ctx);
     break;
   case HM_MSG_STARTED: {
     (void)ctx;
@@ -509,10 +530,9 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   st.sock = sv[0];
   sv[0] = -1;
   ctx.sock = st.sock;
-  char uid_map[128], gid_map[128];
   t = hm_now_ms();
   /* While the sandbox brings up its network: maps, idmapped mounts, sources. */
-  if ((r = write_maps(&ctx, pid, uid_map, gid_map, sizeof uid_map, err)) < 0 ||
+  if ((r = write_maps(&ctx, pid, st.uid_map, st.gid_map, sizeof st.uid_map, err)) < 0 ||
       (r = prepare_idmaps(&ctx, err)) < 0 || (r = send_sources(&ctx, pid, err)) < 0) {
     hm_error_wrap(err, "setting up the sandbox%s", DOCTOR_HINT);
     kill(pid, SIGKILL);
@@ -526,33 +546,22 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   json_object_object_add(ev, "pid", json_object_new_int(pid));
   status_event(cfg->status_fd, ev);
 
-  bool ready_sent = false;
-  /* The report is assembled as soon as the sandbox says what it observed. */
-  for (;;) {
-    if ((r = wait_loop(&st, &ctx)) < 0) {
-      hm_error_errno(err, -r, "waiting for the sandbox");
-      kill(pid, SIGKILL);
-      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-        ;
-      goto out;
-    }
-    break;
+  st.timing_names[0] = "seccomp_load";
+  st.timings[0] = t_seccomp;
+  st.timing_names[1] = "clone";
+  st.timings[1] = t_clone;
+  st.timing_names[2] = "maps_idmaps_sources";
+  st.timings[2] = t_maps;
+  st.n_timings = 3;
+  if ((r = wait_loop(&st, &ctx)) < 0) {
+    hm_error_errno(err, -r, "waiting for the sandbox");
+    kill(pid, SIGKILL);
+    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+      ;
+    goto out;
   }
-  if (st.observed && !st.error[0]) {
-    json_object *timings = json_object_object_get(st.observed, "timings_ms");
-    if (timings) {
-      json_object_object_add(timings, "seccomp_load", json_object_new_double(t_seccomp));
-      json_object_object_add(timings, "clone", json_object_new_double(t_clone));
-      json_object_object_add(timings, "maps_idmaps_sources", json_object_new_double(t_maps));
-    }
-    res->report = hm_report_build(&ctx, uid_map, gid_map, st.observed);
-    ev = json_object_new_object();
-    json_object_object_add(ev, "event", json_object_new_string("ready"));
-    json_object_object_add(ev, "report", json_object_get(res->report));
-    status_event(cfg->status_fd, ev);
-    ready_sent = true;
-  }
-  (void)ready_sent;
+  if (!st.error[0])
+    res->report = json_object_get(st.report);
   r = map_exit(&st, res, err);
   ev = json_object_new_object();
   json_object_object_add(ev, "event", json_object_new_string("exited"));
@@ -580,6 +589,7 @@ out:
   if (sv[1] >= 0)
     close(sv[1]);
   json_object_put(st.observed);
+  json_object_put(st.report);
   free_ctx(&ctx);
   if (r < 0 && !res->exit_code)
     res->exit_code = 125;

@@ -191,8 +191,8 @@ static void drop_own_privileges(struct hm_launch_ctx *ctx) {
   if (hm_caps_clear(&err) < 0)
     die_err(ctx->sock, "init capabilities", &err);
   /* A credential change resets these two. */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
+      prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     die(ctx->sock, "init prctl: %s", strerror(errno));
 }
 
@@ -252,9 +252,11 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
     die(sock, "dropping supplementary groups: %s", strerror(errno));
   if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
     die(sock, "switching to uid %u in the sandbox: %s (check the uid map)", id, strerror(errno));
-  /* After the credential change, which clears it: die with the launcher. */
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-    die(sock, "PR_SET_PDEATHSIG: %s", strerror(errno));
+  /* After the credential change, which clears both: die with the launcher, and close
+   * /proc/1/{mem,environ,...} to the build (which may run as this same uid) now that the
+   * launcher no longer needs /proc/<pid>/root. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+    die(sock, "PR_SET_PDEATHSIG/PR_SET_DUMPABLE: %s", strerror(errno));
   struct pollfd pfd = {.fd = sock, .events = POLLIN};
   if (poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)))
     _exit(125);

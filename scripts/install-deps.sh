@@ -6,14 +6,14 @@ set -euo pipefail
 
 # Build: meson ninja-build gcc pkg-config, libc6-dev (only a Recommends of gcc, and we skip
 # Recommends), the five libraries and libcurl (for fetching).
-# Tests: python3 (JSON checks), iproute2, util-linux (unshare, setpriv), bubblewrap (the
-# comparison in tests and bench), valgrind (the valgrind test setup), gcc-multilib (the i386
-# syscall-ABI attack helper), keyutils (keyring probes). Example: make.
+# Tests: python3 (JSON checks), iproute2 (ip), util-linux (unshare, setpriv), procps
+# (pgrep), libcap2-bin (setcap, getcap), bubblewrap (the comparison in bench/), valgrind
+# (the valgrind test setup). Example: make.
 packages=(
   meson ninja-build gcc libc6-dev make pkg-config
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libssl-dev libjson-c-dev
   libcurl4-openssl-dev
-  python3 iproute2 util-linux bubblewrap valgrind gcc-multilib keyutils
+  python3 iproute2 util-linux procps libcap2-bin bubblewrap valgrind
 )
 
 missing=()

@@ -6,7 +6,13 @@
  *   mount umount fsopen open_tree move_mount pivot_root chroot
  *   unshare-user unshare-net unshare-mount clone-newuser clone3 setns
  *   ptrace-attach PID | ptrace-child | process_vm_readv | open_by_handle_at
- *   x32-getpid (the x32 ABI: kernels without it say ENOSYS, a filter kills the process) */
+ *   x32-getpid (the x32 ABI: kernels without it say ENOSYS, a filter kills the process)
+ *   settimeofday sethostname swapon reboot syslog acct (host-wide state)
+ *   init_module finit_module delete_module kexec_load kexec_file_load
+ * The host-wide, module and kexec calls get arguments the kernel rejects only after its
+ * privilege check (a NULL time, an over-long hostname, a missing path, no reboot magic,
+ * an empty module image, a bad fd, an absent module, unknown kexec flags): OK means the
+ * call got past that check, and nothing on the host changes even as root. */
 #include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/io_uring.h>
@@ -289,6 +295,81 @@ static long try_x32_getpid(void)
   return syscall(X32_SYSCALL_BIT | SYS_getpid);
 }
 
+/* errno values that mean "the kernel ran the call past its privilege check". */
+static long past_privilege_check(long r, int e1, int e2)
+{
+  if (r < 0 && (errno == e1 || errno == e2))
+    return 0;
+  return r;
+}
+
+static long try_settimeofday(void)
+{
+  /* Neither a time nor a zone: CAP_SYS_TIME is checked, then nothing is set. */
+  return syscall(SYS_settimeofday, NULL, NULL);
+}
+
+static long try_sethostname(void)
+{
+  /* The length is checked after CAP_SYS_ADMIN: too long, so nothing is renamed. */
+  static const char name[] = "hermetic-probe";
+  return past_privilege_check(syscall(SYS_sethostname, name, 1000), EINVAL, EINVAL);
+}
+
+static long try_swapon(void)
+{
+  return past_privilege_check(syscall(SYS_swapon, "/nonexistent-hermetic-probe", 0), ENOENT, ENOENT);
+}
+
+static long try_reboot(void)
+{
+  /* CAP_SYS_BOOT first, then the magic numbers: without them nothing reboots. */
+  return past_privilege_check(syscall(SYS_reboot, 0, 0, 0, NULL), EINVAL, EINVAL);
+}
+
+static long try_syslog(void)
+{
+  /* SYSLOG_ACTION_SIZE_BUFFER: reads the size of the kernel log buffer. */
+  return syscall(SYS_syslog, 10, NULL, 0);
+}
+
+static long try_acct(void)
+{
+  /* The file is opened before accounting is switched: a missing one changes nothing. */
+  return past_privilege_check(syscall(SYS_acct, "/nonexistent-hermetic-probe"), ENOENT, ENOENT);
+}
+
+static long try_init_module(void)
+{
+  /* An image shorter than an ELF header is refused after CAP_SYS_MODULE. */
+  return past_privilege_check(syscall(SYS_init_module, NULL, 0, ""), ENOEXEC, EFAULT);
+}
+
+static long try_finit_module(void)
+{
+  return past_privilege_check(syscall(SYS_finit_module, -1, "", 0), EBADF, EBADF);
+}
+
+static long try_delete_module(void)
+{
+  return past_privilege_check(syscall(SYS_delete_module, "hermetic_probe_absent", O_NONBLOCK),
+                              ENOENT, ENOENT);
+}
+
+static long try_kexec_load(void)
+{
+  /* Unknown flags and too many segments (KEXEC_SEGMENT_MAX is 16), both checked after
+   * CAP_SYS_BOOT; never zero segments, which would unload a loaded image. */
+  return past_privilege_check(syscall(SYS_kexec_load, 0, 17, NULL, 0x8000ul), EINVAL, EINVAL);
+}
+
+static long try_kexec_file_load(void)
+{
+  /* Unknown flags (neither KEXEC_FILE_UNLOAD nor ON_CRASH), checked after CAP_SYS_BOOT. */
+  return past_privilege_check(syscall(SYS_kexec_file_load, -1, -1, 0, NULL, 0x8000ul), EINVAL,
+                              EINVAL);
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2) {
@@ -323,6 +404,17 @@ int main(int argc, char **argv)
   else if (!strcmp(n, "process_vm_readv")) r = try_process_vm_readv();
   else if (!strcmp(n, "open_by_handle_at")) r = try_open_by_handle_at();
   else if (!strcmp(n, "x32-getpid")) r = try_x32_getpid();
+  else if (!strcmp(n, "settimeofday")) r = try_settimeofday();
+  else if (!strcmp(n, "sethostname")) r = try_sethostname();
+  else if (!strcmp(n, "swapon")) r = try_swapon();
+  else if (!strcmp(n, "reboot")) r = try_reboot();
+  else if (!strcmp(n, "syslog")) r = try_syslog();
+  else if (!strcmp(n, "acct")) r = try_acct();
+  else if (!strcmp(n, "init_module")) r = try_init_module();
+  else if (!strcmp(n, "finit_module")) r = try_finit_module();
+  else if (!strcmp(n, "delete_module")) r = try_delete_module();
+  else if (!strcmp(n, "kexec_load")) r = try_kexec_load();
+  else if (!strcmp(n, "kexec_file_load")) r = try_kexec_file_load();
   else {
     fprintf(stderr, "syscall_try: unknown name %s\n", n);
     return 2;

@@ -10,7 +10,12 @@
  *   fd0       fd 0 as given (the caller's terminal when run on one); injects
  *             "echo HMINJ_fd0" + newline
  *   fd0-high  fd 0 with the high bits set; injects "echo HMINJ_fd0high" + newline
- *   devtty    open /dev/tty (there must be no controlling terminal inside) */
+ *   devtty    open /dev/tty (there must be no controlling terminal inside)
+ *   linux     TIOCLINUX on a fresh pty (CVE-2023-1523: on a virtual console its
+ *             selection subcodes copy and paste text into the console's input). A pty
+ *             has no TIOCLINUX, so a kernel that runs the request says ENOTTY; only a
+ *             filter says EPERM. The subcode asked for only reads the shift state.
+ *   linux-high  the same with the request's high 32 bits set */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -72,10 +77,34 @@ static int own_pty(int high)
   return -WEXITSTATUS(st);
 }
 
+/* TIOCLINUX with TIOCL_GETSHIFTSTATE: 0 when the request succeeded, else -errno. */
+static int tioclinux(int high)
+{
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0)
+    return -errno;
+  const char *name = ptsname(master);
+  int slave = name ? open(name, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+  if (slave < 0) {
+    int e = errno;
+    close(master);
+    return -e;
+  }
+  unsigned long req = TIOCLINUX;
+  if (high)
+    req |= 1UL << 32;
+  char subcode[2] = { 6 /* TIOCL_GETSHIFTSTATE */, 0 };
+  long r = syscall(SYS_ioctl, slave, req, subcode);
+  int e = errno;
+  close(slave);
+  close(master);
+  return r < 0 ? -e : 0;
+}
+
 int main(int argc, char **argv)
 {
   if (argc != 2) {
-    fprintf(stderr, "usage: tiocsti own|own-high|fd0|fd0-high|devtty\n");
+    fprintf(stderr, "usage: tiocsti own|own-high|fd0|fd0-high|devtty|linux|linux-high\n");
     return 2;
   }
   const char *m = argv[1];
@@ -92,6 +121,10 @@ int main(int argc, char **argv)
     int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
     probe_report(NULL, fd, errno);
     return fd >= 0 ? 0 : 1;
+  } else if (!strcmp(m, "linux") || !strcmp(m, "linux-high")) {
+    r = tioclinux(!strcmp(m, "linux-high"));
+    probe_report(NULL, r, -r);
+    return r == 0 ? 0 : 1;
   } else {
     fprintf(stderr, "tiocsti: unknown mode %s\n", m);
     return 2;

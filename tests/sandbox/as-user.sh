@@ -10,8 +10,10 @@ suite=${1:?usage: as-user.sh SUITE}
 user=hermetic-test
 
 skip_all() {
+  # meson runs these with the TAP protocol, where the plan "1..0 # SKIP" is what marks a
+  # skip; an exit status of 77 there is reported as an error (meson 1.0).
   echo "1..0 # SKIP $*"
-  exit 77
+  exit 0
 }
 
 [ "$(id -u)" -eq 0 ] || skip_all "not started as root: the direct run already covers an unprivileged user"

@@ -237,6 +237,69 @@ case_report_bpf_hash() {
   [ "$a" != "$c" ] || fail "default and strict filters hash the same"
 }
 
+# The report is written by hermetic (with the invoker's rights) into a directory the build
+# can change. A build that plants a symlink at the report's path, or turns the report's
+# directory into one, must not make hermetic write through it to a file or directory
+# outside; nor may a process left behind replant it after the rename.
+case_report_symlink() {
+  local out rc outside=$CASE_DIR/outside outdir=$CASE_DIR/outside-dir
+  need_python
+  echo original >"$outside"
+  mkdir -p "$outdir" "$WS/out"
+  chmod 755 "$outdir" "$WS/out"
+  chmod 644 "$outside"
+  # Control: a writer that follows symlinks changes the file outside.
+  ln -s "$outside" "$WS/control"
+  echo followed >"$WS/control"
+  expect_eq followed "$(cat "$outside")" "control: writing through the symlink on the host"
+  echo original >"$outside"
+  rm -f "$WS/control"
+  # shellcheck disable=SC2016
+  out=$(run_ws --report "$WS/report.json" -- sh -c '
+    ln -s "$1" report.json
+    (while :; do ln -sfn "$1" report.json 2>/dev/null; sleep 0.01; done) &
+    exit 0' sh "$outside" 2>&1)
+  rc=$?
+  expect_rc 0 "$rc" "run --report onto a planted symlink" "$out"
+  expect_eq original "$(cat "$outside")" "the file the planted symlink pointed to"
+  if [ -L "$WS/report.json" ] || [ ! -f "$WS/report.json" ]; then
+    fail "the report is not a regular file: $(ls -l "$WS/report.json" 2>&1)"
+  fi
+  "$HM_PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$WS/report.json" || fail "the report is not JSON"
+  sleep 0.2
+  [ ! -L "$WS/report.json" ] || fail "a process of the build replanted the symlink after hermetic returned"
+  # The report's directory swapped for a symlink to a directory outside.
+  # shellcheck disable=SC2016
+  out=$(run_ws --report "$WS/out/report.json" -- sh -c 'rm -rf out && ln -s "$1" out' sh "$outdir" 2>&1)
+  rc=$?
+  echo "report into a directory swapped for a symlink: status $rc: $out"
+  expect_eq "" "$(ls -A "$outdir")" "files hermetic wrote into the directory outside"
+  expect_rc 125 "$rc" "the report could not be written where it was asked for"
+  expect_match -- '--report' "$out" "the message names --report"
+}
+
+# Fail closed: a sandbox that cannot be set up (here a --rootfs without /proc, so the
+# fresh /proc has nowhere to go) exits 125 and never runs the command. Control: the same
+# root with /proc runs it.
+case_setup_failure() {
+  local root=$CASE_DIR/rootfs out rc d
+  for d in bin dev sys tmp home root run var/tmp mnt media etc; do mkdir -p "$root/$d"; done
+  cp "$H/static_probe" "$root/bin/static-probe" || fail "copy static_probe"
+  mkdir -p "$root$WS"
+  chmod -R a+rX "$root"
+  out=$(run_ws --rootfs "$root" -- /bin/static-probe 2>&1)
+  rc=$?
+  echo "without /proc: status $rc: $out"
+  expect_rc 125 "$rc" "--rootfs without /proc"
+  expect_nomatch '^static-probe$' "$out" "the command ran"
+  expect_match 'setting up the sandbox failed: .*proc' "$out" "the message names the failed step"
+  mkdir -p "$root/proc"
+  chmod 755 "$root/proc"
+  out=$(run_ws --rootfs "$root" -- /bin/static-probe 2>&1)
+  expect_rc 0 $? "control: the same root with /proc" "$out"
+  expect_eq static-probe "$out" "control: the command runs"
+}
+
 # check_status FILE EXIT TIMED_OUT
 check_status() {
   "$HM_PY" - "$@" <<'EOF'
@@ -314,6 +377,8 @@ run_case "every long option of 'run --help' is in docs/hermetic.1" case_man_page
 run_case "--report writes the contract's JSON" case_report
 run_case "--report shows --timeout/--pids/--memory/--env" case_report_limits
 run_case "the report's bpf_sha256 is stable per profile" case_report_bpf_hash
+run_case "--report through a symlink planted by the build is not followed" case_report_symlink
+run_case "a setup failure exits 125 and the command does not run" case_setup_failure
 run_case "--status-fd emits started, ready, exited JSON lines" case_status_fd
 run_case "--status-fd reports timed_out on --timeout" case_status_fd_timeout
 run_case "doctor --json is JSON and passes on this host" case_doctor

@@ -204,6 +204,51 @@ case_proc_masked() {
   expect_eq "" "$out" "masked or read-only /proc entries"
 }
 
+# Every /proc file hermetic masks (sandbox/mounts.c) that this kernel has is /dev/null
+# inside (character device 1:3), whatever the build's permissions would allow; every
+# masked directory is an empty tmpfs. The host's copies are shown for contrast.
+case_proc_masked_all() {
+  local f files="kcore keys timer_list sched_debug latency_stats kallsyms kpagecount kpageflags kpagecgroup config.gz"
+  local out present=""
+  for f in $files; do
+    [ -e "/proc/$f" ] || continue
+    present="$present $f"
+    echo "host: /proc/$f: $(head -c 4096 "/proc/$f" 2>/dev/null | wc -c) bytes readable"
+  done
+  [ -n "$present" ] || skip "this kernel has none of the masked /proc files"
+  # shellcheck disable=SC2016,SC2086 # $present is a list of names on purpose
+  out=$(run_ws -- sh -c '
+    for f; do
+      [ -e "/proc/$f" ] || { echo "missing: /proc/$f"; continue; }
+      t=$(stat -c "%F %t:%T" "/proc/$f")
+      [ "$t" = "character special file 1:3" ] || echo "not masked: /proc/$f ($t)"
+      n=$(head -c 4096 "/proc/$f" 2>/dev/null | wc -c)
+      [ "$n" -eq 0 ] || echo "readable: /proc/$f ($n bytes)"
+    done
+    for d in acpi scsi driver; do
+      [ -d "/proc/$d" ] || continue
+      [ "$(stat -f -c %T "/proc/$d")" = tmpfs ] || echo "not masked: /proc/$d"
+      [ -z "$(ls -A "/proc/$d")" ] || echo "not empty: /proc/$d"
+    done; exit 0' sh $present 2>&1)
+  expect_eq "" "$out" "masked /proc entries inside"
+}
+
+# /proc/sys and the kernel's triggers are read-only mounts inside: the check is on the
+# mount table, since the build's uid alone would already fail most writes there.
+case_proc_ro_mounts() {
+  local out opts p bad=0
+  out=$(run_ws -- cat /proc/self/mountinfo 2>&1)
+  for p in /proc/sys /proc/sysrq-trigger /proc/irq /proc/bus /proc/fs; do
+    [ -e "$p" ] || continue
+    opts=$(printf '%s\n' "$out" | awk -v t="$p" '$5 == t { o = $6 } END { print o }')
+    echo "$p: ${opts:-not a mount point}"
+    printf '%s' "$opts" | grep -Eq '(^|,)ro(,|$)' || bad=1
+  done
+  [ $bad -eq 0 ] || fail "a /proc entry that must be read-only is not a read-only mount"
+  out=$(run_ws -- sh -c 'echo 0 > /proc/sys/kernel/domainname' 2>&1)
+  [ $? -ne 0 ] || fail "writing /proc/sys/kernel/domainname succeeded inside"
+}
+
 case_hide() {
   local dir=$CASE_DIR/hidden out rc
   mkdir -p "$dir"
@@ -306,6 +351,8 @@ run_case "/dev has no host disks and only the contract's entries" case_dev
 run_case "/dev/null, /dev/zero, /dev/urandom, /dev/stdout work" case_dev_works
 run_case "/dev/stdin, /dev/stdout, /dev/stderr reopen the caller's pipes and files" case_dev_stdio_reopen
 run_case "/proc/kcore, keys, timer_list masked; sysrq-trigger and /proc/sys read-only" case_proc_masked
+run_case "masked /proc files (kcore kallsyms timer_list sched_debug kpage*...) are /dev/null, masked dirs empty" case_proc_masked_all
+run_case "/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs are read-only mounts" case_proc_ro_mounts
 run_case "--hide PATH hides a host directory" case_hide
 run_case "--ro PATH makes part of the workspace read-only" case_ro
 run_case "--rw PATH makes a host directory writable" case_rw

@@ -115,6 +115,58 @@ case_setuid_no_gain() {
   done
 }
 
+# Started as root, the sandbox's uid 0 (the init's setup uid) is host uid 1999999998: a
+# binary setuid/setgid to it is owned by root inside, and would make the build root of
+# its user namespace with every capability there, were the bits honoured. Two layers say
+# no: every mount is nosuid, and no_new_privs ignores the bits even where one is not.
+case_setuid_ns_root() {
+  local f=$CASE_DIR/suid/id-nsroot ns_root=1999999998 host out
+  is_root || skip "needs root (to make a binary setuid to the sandbox's uid 0)"
+  command -v setpriv >/dev/null || skip "setpriv (util-linux) is missing"
+  mkdir -p "$CASE_DIR/suid"
+  chmod 755 "$CASE_DIR/suid"
+  cp "$(command -v id)" "$f" || fail "copy id"
+  chown "$ns_root:$ns_root" "$f"
+  chmod 6755 "$f"
+  # Control: on the host the bits work (uid 65534 runs it as the file's owner).
+  host=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$f" -u 2>&1)
+  echo "host: $f -u as uid 65534: $host"
+  [ "$host" = "$ns_root" ] || echo "note: the host does not honour the setuid bit here (a nosuid mount?)"
+  out=$(run_ws -- stat -c %u:%g "$f" 2>&1)
+  expect_eq 0:0 "$out" "owner of the setuid binary seen inside (the sandbox's root)"
+  # shellcheck disable=SC2016
+  out=$(run_ws -- sh -c '"$1" -u; "$1" -g; "$1" -G' sh "$f" 2>&1)
+  echo "inside: euid, egid, groups: $(printf '%s\n' "$out" | tr '\n' ' ')"
+  expect_eq "$(printf '1000\n1000\n1000')" "$out" "effective ids of the setuid binary inside"
+  # shellcheck disable=SC2016
+  out=$(run_ws -- sh -c 'exec "$1" -u' sh "$f" 2>&1)
+  expect_eq 1000 "$out" "euid when the setuid binary is exec'd directly"
+}
+
+# The same for file capabilities: a v3 security.capability whose root id is the
+# sandbox's uid 0 is valid inside (getcap there shows it, as the kernel would honour it),
+# and would grant CAP_NET_RAW and CAP_SYS_ADMIN over the sandbox's namespaces on exec.
+# Three layers say no: nosuid mounts, no_new_privs, and the empty bounding set.
+case_file_caps_ns_root() {
+  local f=$CASE_DIR/fcap/caps-nsroot out
+  is_root || skip "needs root (to set file capabilities)"
+  command -v setcap >/dev/null || skip "setcap (libcap) is missing"
+  command -v getcap >/dev/null || skip "getcap (libcap) is missing"
+  mkdir -p "$CASE_DIR/fcap"
+  chmod 755 "$CASE_DIR/fcap"
+  cp "$H/caps_dump" "$f" || fail "copy caps_dump"
+  chmod 755 "$f"
+  setcap -n 1999999998 cap_net_raw,cap_sys_admin+ep "$f" || skip "this filesystem does not take file capabilities"
+  echo "host: $(getcap -n "$f")"
+  out=$(run_ws -- getcap "$f" 2>&1)
+  echo "inside: $out"
+  expect_match 'cap_net_raw' "$out" "control: the file capability is valid in the sandbox's user namespace"
+  out=$(run_ws -- "$f" 2>&1)
+  echo "$out"
+  expect_match '^CapPrm 0000000000000000$' "$out" "CapPrm of the file-capability binary inside"
+  expect_match '^CapEff 0000000000000000$' "$out" "CapEff of the file-capability binary inside"
+}
+
 run_case "uid and gid inside are 1000 (real and effective), not 0" case_uid
 run_case "no host supplementary groups inside" case_groups
 run_case "every capability set is empty" case_caps
@@ -125,4 +177,6 @@ run_case "user mnt pid net uts ipc cgroup namespaces differ from the host's" cas
 run_case "uid 1000 maps to the contract's host uid and nothing maps to host root" case_uid_map
 run_case "/ is mounted ro,nosuid,nodev" case_root_mount_flags
 run_case "a setuid-root binary does not run as root" case_setuid_no_gain
+run_case "a binary setuid to the sandbox's uid 0 gives no privileges (nosuid, no_new_privs)" case_setuid_ns_root
+run_case "file capabilities for the sandbox's uid 0 give none (nosuid, no_new_privs, bounding set)" case_file_caps_ns_root
 hm_finish

@@ -23,8 +23,10 @@ HM_PY=/usr/bin/python3
 [ -x "$HM_PY" ] || HM_PY=$(command -v python3 || true)
 
 skip_all() {
+  # meson runs these with the TAP protocol, where the plan "1..0 # SKIP" is what marks a
+  # skip; an exit status of 77 there is reported as an error (meson 1.0).
   echo "1..0 # SKIP $*"
-  exit 77
+  exit 0
 }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
@@ -37,6 +39,16 @@ hm_init() {
   unshare -Ur true 2>/dev/null ||
     skip_all "this host cannot create user namespaces as $(id -un) ('unshare -Ur true' fails)"
   HM_WORK_BASE=${HM_WORK_BASE:-$(dirname "$HERMETIC")/../tests/sandbox/work}
+  # Valgrind 3.19 (Debian 12) does not implement open_tree, move_mount or mount_setattr,
+  # which root mode needs for its idmapped workspace; it answers ENOSYS and hermetic fails
+  # closed. The non-root variant of this script runs the same cases under valgrind.
+  case "${HERMETIC_WRAPPER:-}" in
+  *valgrind*)
+    if [ "$(id -u)" -eq 0 ]; then
+      skip_all "valgrind lacks open_tree/move_mount/mount_setattr (root mode's idmapped workspace); the as-user variant runs these cases under valgrind"
+    fi
+    ;;
+  esac
   mkdir -p "$HM_WORK_BASE" || skip_all "cannot create $HM_WORK_BASE"
   chmod 755 "$HM_WORK_BASE" 2>/dev/null
   # Bound every hermetic call: a hang must fail the case, not block CI. valgrind is slow.

@@ -151,6 +151,47 @@ case_status_fd_closed() {
   [ -s "$CASE_DIR/status" ] || fail "nothing was written to the status fd"
 }
 
+# runc CVE-2019-5736: the build reopens the runtime's binary through /proc/PID/exe and
+# overwrites it. hermetic's only process inside that is not the build is its init, PID 1,
+# a fork of the hermetic binary: non-dumpable and without capabilities, so its exe, mem,
+# root and cwd links are closed to the build. Control: the same opens on the build's own
+# process work, so a refusal is about PID 1, not about /proc.
+case_proc1_links() {
+  local out want
+  # shellcheck disable=SC2016
+  out=$(run_ws -- sh -c '
+    for f in /proc/self/exe /proc/self/mem /proc/1/exe /proc/1/mem /proc/1/root/. /proc/1/cwd/.; do
+      if (exec 3<"$f") 2>/dev/null; then echo "opened $f"; else echo "refused $f"; fi
+    done
+    if (exec 3>>/proc/self/exe) 2>/dev/null; then echo "opened /proc/self/exe for writing"; fi
+    readlink /proc/1/exe 2>/dev/null && echo "readlink /proc/1/exe worked"
+    exit 0' 2>&1)
+  printf '%s\n' "$out"
+  want=$(printf '%s\n' "opened /proc/self/exe" "opened /proc/self/mem" "refused /proc/1/exe" \
+    "refused /proc/1/mem" "refused /proc/1/root/." "refused /proc/1/cwd/.")
+  expect_eq "$want" "$out" "what the build can open of its own process and of PID 1"
+}
+
+# SysV IPC objects are per IPC namespace: a world-accessible segment and queue made on
+# the host (readable by anyone there) do not exist inside.
+case_sysv_ipc() {
+  local kind made id host out bad=0
+  command -v ipcmk >/dev/null || skip "ipcmk (util-linux) is missing"
+  command -v ipcs >/dev/null || skip "ipcs (util-linux) is missing"
+  for kind in m q; do
+    if [ $kind = m ]; then made=$(ipcmk -M 4096 -p 0666 2>&1); else made=$(ipcmk -Q -p 0666 2>&1); fi
+    id=${made##*: }
+    case "$id" in '' | *[!0-9]*) fail "ipcmk -$kind: $made" ;; esac
+    on_exit "ipcrm -$kind $id 2>/dev/null"
+    host=$(ipcs -$kind -i "$id" 2>&1)
+    expect_match "id=$id\b" "$host" "control: ipcs -$kind -i $id on the host"
+    out=$(run_ws -- ipcs -$kind -i "$id" 2>&1)
+    echo "inside: ipcs -$kind -i $id: $(printf '%s\n' "$out" | tr '\n' ' ')"
+    if printf '%s\n' "$out" | grep -Eq "id=$id\b"; then bad=1; fi
+  done
+  [ $bad -eq 0 ] || fail "a host SysV IPC object is visible inside"
+}
+
 run_case "a host process is invisible inside" case_host_pid_invisible
 run_case "a host process cannot be killed from inside" case_host_pid_unkillable
 run_case "/proc inside lists only the sandbox's few processes" case_few_pids
@@ -162,4 +203,6 @@ run_case "SIGINT is forwarded and the command's status returned (4)" case_sigint
 run_case "SIGHUP is forwarded and the command's status returned (5)" case_sighup
 run_case "inherited fds (7, 9, 200) are closed inside" case_fds_closed
 run_case "the --status-fd descriptor is not inherited by the command" case_status_fd_closed
+run_case "/proc/1/exe and /proc/1/mem cannot be opened (nor PID 1's root and cwd)" case_proc1_links
+run_case "a host SysV shared memory segment and message queue are invisible inside" case_sysv_ipc
 hm_finish

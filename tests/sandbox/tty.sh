@@ -20,6 +20,19 @@ tiocsti_expect() {
 case_own() { tiocsti_expect own; }
 case_own_high() { tiocsti_expect own-high; }
 
+# TIOCLINUX (CVE-2023-1523) on a pty the probe opens: the host's kernel runs the request
+# and, a pty having no TIOCLINUX, says ENOTTY; inside, the filter must answer first.
+case_tioclinux() {
+  local mode out bad=0
+  for mode in linux linux-high; do
+    echo "host: $mode -> $("$H/tiocsti" "$mode" 2>&1)"
+    out=$(run_ws -- "$H/tiocsti" "$mode" 2>&1)
+    echo "inside: $mode -> $out"
+    [ "$out" = EPERM ] || bad=1
+  done
+  [ $bad -eq 0 ] || fail "TIOCLINUX must be EPERM inside, with and without the high 32 bits"
+}
+
 # On a fresh pty: run SCRIPT (bash) with $1=$HERMETIC $2=$H $3=$WS, then print what is
 # waiting in the terminal's input as OUTER_READ:[line1|line2].
 on_pty() {
@@ -67,6 +80,7 @@ case_new_session() {
 
 run_case "TIOCSTI on a pty the sandbox opened is denied (EPERM)" case_own
 run_case "TIOCSTI with the high 32 bits set is denied too (EPERM)" case_own_high
+run_case "TIOCLINUX is denied (EPERM), also with the high 32 bits set" case_tioclinux
 run_case "hermetic on a real terminal: nothing injected reaches the outer shell" case_outer_terminal
 run_case "/dev/tty cannot be opened inside (no controlling terminal)" case_devtty
 run_case "the command runs without a controlling terminal (new session)" case_new_session

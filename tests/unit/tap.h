@@ -57,7 +57,9 @@ tap_skip_all(const char *fmt, ...) {
   va_end(ap);
   printf("\n");
   fflush(stdout);
-  exit(77);
+  /* Under meson's TAP protocol the "1..0 # SKIP" plan marks the skip; exit 77 would be
+   * reported as an error (meson 1.0). */
+  exit(0);
 }
 
 /* Exit status for the file; also catches a plan that does not match the checks run. */
