@@ -21,6 +21,16 @@ sys_expect() {
   expect_eq "$want" "$out" "$* inside"
 }
 
+# sys_expect_all WANT CALL...: every call, each checked (and reported) even after one fails.
+sys_expect_all() {
+  local want=$1 n bad=0
+  shift
+  for n in "$@"; do
+    (sys_expect "$want" "$n") || bad=1
+  done
+  [ $bad -eq 0 ] || fail "see above"
+}
+
 case_keyctl() { sys_expect EPERM keyctl; }
 case_add_key() { sys_expect EPERM add_key && sys_expect EPERM request_key; }
 case_bpf() { sys_expect EPERM bpf; }
@@ -29,13 +39,7 @@ case_userfaultfd() { sys_expect EPERM userfaultfd; }
 case_io_uring() { sys_expect ENOSYS io_uring_setup; }
 case_clone3() { sys_expect ENOSYS clone3; }
 case_mount_syscall() { sys_expect EPERM mount; }
-case_mount_api() {
-  local n bad=0
-  for n in umount fsopen open_tree move_mount pivot_root chroot; do
-    (sys_expect EPERM "$n") || bad=1
-  done
-  [ $bad -eq 0 ] || fail "see above"
-}
+case_mount_api() { sys_expect_all EPERM umount fsopen open_tree move_mount pivot_root chroot; }
 case_unshare_user() { sys_expect EPERM unshare-user && sys_expect EPERM clone-newuser; }
 case_unshare_net() { sys_expect EPERM unshare-net && sys_expect EPERM unshare-mount; }
 case_setns() { sys_expect EPERM setns; }
@@ -44,22 +48,10 @@ case_process_vm() { sys_expect EPERM process_vm_readv; }
 case_open_by_handle() { sys_expect EPERM open_by_handle_at; }
 # Each probe's arguments make the kernel stop right after its privilege check, so the
 # host run (OK as root) changes nothing: see tests/helpers/syscall_try.c.
-case_host_wide() {
-  local n bad=0
-  for n in settimeofday sethostname swapon reboot syslog acct; do
-    (sys_expect EPERM "$n") || bad=1
-  done
-  [ $bad -eq 0 ] || fail "see above"
-}
-case_modules_kexec() {
-  local n bad=0
-  # A kernel built without modules or kexec says ENOSYS on the host; the filter must
-  # still say EPERM inside.
-  for n in init_module finit_module delete_module kexec_load kexec_file_load; do
-    (sys_expect EPERM "$n") || bad=1
-  done
-  [ $bad -eq 0 ] || fail "see above"
-}
+case_host_wide() { sys_expect_all EPERM settimeofday sethostname swapon reboot syslog acct; }
+# A kernel built without modules or kexec says ENOSYS on the host; the filter must still
+# say EPERM inside.
+case_modules_kexec() { sys_expect_all EPERM init_module finit_module delete_module kexec_load kexec_file_load; }
 
 case_int80() {
   local host out rc
