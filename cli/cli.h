@@ -63,10 +63,7 @@ enum {
       {"status-fd", required_argument, NULL, HM_OPT_STATUS_FD}
 
 /* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
-int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, char **report_path,
-                   hm_error *err);
-/* Make a user-given output path absolute with a canonical directory. */
-int hm_cli_output_path(const char *opt, const char *path, char **out, hm_error *err);
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_error *err);
 void hm_cli_error(const char *cmd, const hm_error *err);
 
 #endif

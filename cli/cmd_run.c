@@ -19,7 +19,6 @@ int hm_cmd_run(int argc, char **argv) {
                                            {NULL, 0, NULL, 0}};
   struct hm_sandbox_config cfg;
   hm_sandbox_config_init(&cfg);
-  _cleanup_free_ char *report_path = NULL;
   hm_error err = {0};
   int c, code = 125;
   opterr = 0;
@@ -41,7 +40,7 @@ int hm_cmd_run(int argc, char **argv) {
       fputs("Try 'hermetic run --help'.\n", stderr);
       goto out;
     }
-    if (hm_sandbox_opt(&cfg, c, optarg, &report_path, &err) < 0) {
+    if (hm_sandbox_opt(&cfg, c, optarg, &err) < 0) {
       hm_cli_error("run", &err);
       goto out;
     }

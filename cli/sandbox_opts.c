@@ -2,33 +2,11 @@
 #include "cli.h"
 
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <string.h>
 
 void hm_cli_error(const char *cmd, const hm_error *err) {
   fprintf(stderr, "hermetic%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", err->msg[0] ? err->msg : strerror(err->code));
-}
-
-int hm_cli_output_path(const char *opt, const char *path, char **out, hm_error *err) {
-  if (!*path)
-    return hm_error_set(err, EINVAL, "%s: empty path", opt);
-  _cleanup_free_ char *a = strdup(path), *b = strdup(path);
-  if (!a || !b)
-    return hm_error_set(err, ENOMEM, "out of memory");
-  const char *base = basename(b);
-  if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(base, "/") == 0)
-    return hm_error_set(err, EINVAL, "%s %s: not a file name", opt, path);
-  _cleanup_free_ char *dir = realpath(dirname(a), NULL);
-  if (!dir)
-    return hm_error_errno(err, errno, "%s %s: its directory", opt, path);
-  size_t len = strlen(dir) + strlen(base) + 2;
-  char *res = malloc(len);
-  if (!res)
-    return hm_error_set(err, ENOMEM, "out of memory");
-  snprintf(res, len, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base);
-  *out = res;
-  return 0;
 }
 
 static int parse_seccomp(const char *arg, enum hm_seccomp_mode *mode, hm_error *err) {
@@ -52,8 +30,7 @@ static int parse_number(const char *opt, const char *arg, bool size, uint64_t mi
   return 0;
 }
 
-int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, char **report_path,
-                   hm_error *err) {
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_error *err) {
   uint64_t v;
   int r;
   switch (opt) {
@@ -90,11 +67,11 @@ int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, char
     cfg->pids = v;
     return 0;
   case HM_OPT_REPORT:
-    free(*report_path);
-    *report_path = NULL;
-    r = hm_cli_output_path("--report", arg, report_path, err);
-    cfg->report_path = *report_path;
-    return r;
+    if (!*arg)
+      return hm_error_set(err, EINVAL, "--report: empty path");
+    free(cfg->report_path);
+    cfg->report_path = strdup(arg);
+    return cfg->report_path ? 0 : hm_error_set(err, ENOMEM, "out of memory");
   case HM_OPT_STATUS_FD:
     if ((r = parse_number("--status-fd", arg, false, 0, &v, err)) < 0)
       return r;

@@ -41,7 +41,7 @@ struct hm_sandbox_config {
   uint64_t memory_bytes;/* 0: none */
   uint64_t pids;        /* 0: none */
   int status_fd;        /* -1: none; JSON lines */
-  const char *report_path; /* NULL: none */
+  char *report_path;    /* NULL: none; canonicalised by hm_sandbox_config_finish() */
 };
 
 struct hm_sandbox_result {
@@ -60,7 +60,9 @@ int hm_sandbox_config_add_bind(struct hm_sandbox_config *cfg, enum hm_bind_kind 
 int hm_sandbox_config_add_env(struct hm_sandbox_config *cfg, const char *assignment, hm_error *err);
 /* --pass-env NAME: copies the caller's value now (absent: nothing is passed). */
 int hm_sandbox_config_pass_env(struct hm_sandbox_config *cfg, const char *name, hm_error *err);
-/* Canonicalise workspace, rootfs and bind paths; check they exist. */
+/* Canonicalise workspace, rootfs, bind and report paths; check they exist. A path that
+ * reaches into the workspace must not pass through a symlink there: the build controls
+ * the workspace and could have planted one to redirect a bind or the report. */
 int hm_sandbox_config_finish(struct hm_sandbox_config *cfg, hm_error *err);
 
 /* Run the command. Returns 0 when the command ran (whatever its status: see

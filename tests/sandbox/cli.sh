@@ -281,6 +281,31 @@ case_report_symlink() {
 # Fail closed: a sandbox that cannot be set up (here a --rootfs without /proc, so the
 # fresh /proc has nowhere to go) exits 125 and never runs the command. Control: the same
 # root with /proc runs it.
+# A previous build left symlinks in its workspace. Options naming paths through them
+# must not bind or write what they point to (as root, that is anywhere on the host).
+case_planted_option_paths() {
+  local out rc outside=$CASE_DIR/outside
+  mkdir -p "$outside"
+  chmod 755 "$outside"
+  echo original >"$outside/keep"
+  ln -s "$outside" "$WS/cache"
+  ln -s "$outside" "$WS/out"
+  # Control: on the host the planted links do lead outside.
+  expect_eq original "$(cat "$WS/cache/keep")" "control: the planted link leads outside"
+  for opt in --rw --ro --hide; do
+    out=$(run_ws "$opt" "$WS/cache" -- sh -c 'echo written > "$1/keep"' sh "$WS/cache" 2>&1)
+    rc=$?
+    expect_rc 125 "$rc" "$opt through a planted symlink" "$out"
+    expect_match "symlink inside the workspace" "$out" "$opt: the message says why"
+  done
+  out=$(run_ws --report "$WS/out/report.json" -- true 2>&1)
+  rc=$?
+  expect_rc 125 "$rc" "--report through a planted directory symlink" "$out"
+  expect_match "symlink inside the workspace" "$out" "--report: the message says why"
+  [ ! -e "$outside/report.json" ] || fail "a report was written outside the workspace"
+  expect_eq original "$(cat "$outside/keep")" "the file outside the workspace"
+}
+
 case_setup_failure() {
   local root=$CASE_DIR/rootfs out rc d
   for d in bin dev sys tmp home root run var/tmp mnt media etc; do mkdir -p "$root/$d"; done
@@ -378,6 +403,7 @@ run_case "--report writes the contract's JSON" case_report
 run_case "--report shows --timeout/--pids/--memory/--env" case_report_limits
 run_case "the report's bpf_sha256 is stable per profile" case_report_bpf_hash
 run_case "--report through a symlink planted by the build is not followed" case_report_symlink
+run_case "--rw/--ro/--hide/--report through a symlink planted in the workspace exit 125" case_planted_option_paths
 run_case "a setup failure exits 125 and the command does not run" case_setup_failure
 run_case "--status-fd emits started, ready, exited JSON lines" case_status_fd
 run_case "--status-fd reports timed_out on --timeout" case_status_fd_timeout
