@@ -27,6 +27,7 @@ extern char **environ;
  * passed as they are: a relay would hide that they are terminals. */
 struct relay {
   int from, to;   /* read end, write end; one of them is the caller's fd */
+  int ours;       /* the other one: our pipe end, the only one we close */
   char buf[65536];
   size_t len, off; /* bytes read from `from` not yet written to `to` */
   bool eof;
@@ -41,10 +42,8 @@ struct run_state {
   int exec_errno;
   char error[1400];     /* setup error reported by the sandbox */
   json_object *observed, *report;
+  json_object *launcher_timings; /* merged into the report's timings_ms */
   char uid_map[128], gid_map[128];
-  const char *timing_names[4];
-  double timings[4];
-  size_t n_timings;
   double t_start;
 };
 
@@ -127,7 +126,7 @@ static int send_sources(const struct hm_launch_ctx *ctx, pid_t pid, hm_error *er
   for (size_t i = 0; i < ctx->n_sources && r == 0; i++) {
     if (ctx->idmapped_fds[i] < 0)
       continue;
-    fds[n] = dup(ctx->idmapped_fds[i]);
+    fds[n] = fcntl(ctx->idmapped_fds[i], F_DUPFD_CLOEXEC, 3);
     if (fds[n] < 0) {
       r = hm_error_errno(err, errno, "dup");
       break;
@@ -160,9 +159,10 @@ static void announce_ready(struct run_state *st, const struct hm_launch_ctx *ctx
   if (!st->observed || st->report)
     return;
   json_object *timings = json_object_object_get(st->observed, "timings_ms");
-  if (timings)
-    for (size_t i = 0; i < st->n_timings; i++)
-      json_object_object_add(timings, st->timing_names[i], json_object_new_double(st->timings[i]));
+  if (timings && st->launcher_timings) {
+    json_object_object_foreach(st->launcher_timings, k, v)
+      json_object_object_add(timings, k, json_object_get(v));
+  }
   st->report = hm_report_build(ctx, st->uid_map, st->gid_map, st->observed);
   json_object *ev = json_object_new_object();
   json_object_object_add(ev, "event", json_object_new_string("ready"));
@@ -189,10 +189,6 @@ static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx
     st->observed = json_tokener_parse(payload);
     announce_ready(st, ctx);
     break;
-  case HM_MSG_STARTED: {
-    (void)ctx;
-    break;
-  }
   case HM_MSG_EXEC_FAILED:
     st->exec_errno = hdr.value ? hdr.value : ENOENT;
     break;
@@ -208,7 +204,7 @@ static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx
 static int setup_relays(struct hm_launch_ctx *ctx, struct run_state *st, hm_error *err) {
   for (int fd = 0; fd < 3; fd++) {
     ctx->relay_w[fd] = -1;
-    st->relays[fd] = (struct relay){.from = -1, .to = -1};
+    st->relays[fd] = (struct relay){.from = -1, .to = -1, .ours = -1};
   }
   if (!ctx->root_mode)
     return 0;
@@ -227,23 +223,23 @@ static int setup_relays(struct hm_launch_ctx *ctx, struct run_state *st, hm_erro
       close(p[1]);
       return hm_error_errno(err, e, "handing the stdio relay to the build's uid");
     }
-    st->relays[fd].from = fd == 0 ? 0 : ours;
+    /* stdin flows from the caller's fd into our pipe; stdout and stderr the other way. */
+    st->relays[fd].from = fd == 0 ? fd : ours;
     st->relays[fd].to = fd == 0 ? ours : fd;
+    st->relays[fd].ours = ours;
     ctx->relay_w[fd] = theirs;
   }
   return 0;
 }
 
-static void close_relay(struct relay *r, int fd) {
-  /* Close only our pipe end, never the caller's fd. */
-  int ours = fd == 0 ? r->to : r->from;
-  if (ours >= 0)
-    close(ours);
-  r->from = r->to = -1;
+static void close_relay(struct relay *r) {
+  if (r->ours >= 0)
+    close(r->ours); /* never the caller's fd */
+  r->from = r->to = r->ours = -1;
 }
 
 /* Move what can be moved without blocking on our end. Returns false when done. */
-static bool relay_step(struct relay *r, int fd) {
+static bool relay_step(struct relay *r) {
   if (r->len == r->off && !r->eof) {
     ssize_t n = read(r->from, r->buf, sizeof r->buf);
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -262,10 +258,10 @@ static bool relay_step(struct relay *r, int fd) {
     if (n < 0 && errno == EAGAIN)
       return true; /* the build is not reading its stdin now */
     if (n < 0) {
-      /* The reader is gone: discard the rest rather than stall. For stdin, the build
-       * closed it; for output, the caller's end is closed. */
+      /* The reader is gone. If that is the build closing its stdin, stop; if it is the
+       * caller's end of an output, keep draining the build's writes so it never stalls. */
       r->off = r->len;
-      if (fd == 0)
+      if (r->to == r->ours)
         return false;
       break;
     }
@@ -278,11 +274,11 @@ static void drain_relays(struct run_state *st) {
   for (int fd = 1; fd <= 2; fd++) {
     if (st->relays[fd].from >= 0)
       fcntl(st->relays[fd].from, F_SETFL, 0); /* every writer is dead: read to EOF */
-    while (st->relays[fd].from >= 0 && relay_step(&st->relays[fd], fd))
+    while (st->relays[fd].from >= 0 && relay_step(&st->relays[fd]))
       ;
   }
   for (int fd = 0; fd <= 2; fd++)
-    close_relay(&st->relays[fd], fd);
+    close_relay(&st->relays[fd]);
 }
 
 static void handle_signal(struct run_state *st) {
@@ -339,8 +335,8 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
     if (n <= 0)
       continue;
     for (int fd = 0; fd <= 2; fd++)
-      if (p[2 + fd].revents && !relay_step(&st->relays[fd], fd))
-        close_relay(&st->relays[fd], fd);
+      if (p[2 + fd].revents && !relay_step(&st->relays[fd]))
+        close_relay(&st->relays[fd]);
     if (st->sock >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
       handle_message(st, ctx);
     if (p[0].revents & POLLIN)
@@ -450,7 +446,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   st.pid1 = st.sock = st.sigfd = -1;
   st.t_start = hm_now_ms();
   for (int fd = 0; fd <= 2; fd++)
-    st.relays[fd].from = st.relays[fd].to = -1;
+    st.relays[fd].from = st.relays[fd].to = st.relays[fd].ours = -1;
   struct hm_launch_ctx ctx = {.cfg = cfg, .root_mode = geteuid() == 0, .launcher_environ = environ,
                               .relay_w = {-1, -1, -1}};
   ctx.inner_setup_uid = ctx.root_mode ? 0 : HM_BUILD_UID;
@@ -546,13 +542,10 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   json_object_object_add(ev, "pid", json_object_new_int(pid));
   status_event(cfg->status_fd, ev);
 
-  st.timing_names[0] = "seccomp_load";
-  st.timings[0] = t_seccomp;
-  st.timing_names[1] = "clone";
-  st.timings[1] = t_clone;
-  st.timing_names[2] = "maps_idmaps_sources";
-  st.timings[2] = t_maps;
-  st.n_timings = 3;
+  st.launcher_timings = json_object_new_object();
+  json_object_object_add(st.launcher_timings, "seccomp_load", json_object_new_double(t_seccomp));
+  json_object_object_add(st.launcher_timings, "clone", json_object_new_double(t_clone));
+  json_object_object_add(st.launcher_timings, "maps_idmaps_sources", json_object_new_double(t_maps));
   if ((r = wait_loop(&st, &ctx)) < 0) {
     hm_error_errno(err, -r, "waiting for the sandbox");
     kill(pid, SIGKILL);
@@ -572,7 +565,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
     r = hm_report_write_file(cfg->report_path, res->report, err);
 out:
   for (int fd = 0; fd <= 2; fd++) {
-    close_relay(&st.relays[fd], fd);
+    close_relay(&st.relays[fd]);
     if (ctx.relay_w[fd] >= 0)
       close(ctx.relay_w[fd]);
   }
@@ -590,6 +583,7 @@ out:
     close(sv[1]);
   json_object_put(st.observed);
   json_object_put(st.report);
+  json_object_put(st.launcher_timings);
   free_ctx(&ctx);
   if (r < 0 && !res->exit_code)
     res->exit_code = 125;
