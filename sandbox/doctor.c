@@ -482,7 +482,7 @@ static void check_cgroup(struct hm_check *c, const struct doctor_ctx *ctx) {
   if (!mnt || hm_probe_own_cgroup2_path(cgpath, sizeof cgpath) < 0) {
     row_worsen(c, HM_CHECK_WARN);
     detail_add(c,
-               "no cgroup2 hierarchy (cgroup v1 only): --memory and --pids fall back to rlimits");
+               "no cgroup2 hierarchy (cgroup v1 only): --memory and --pids use rlimits (hermetic does not use cgroups yet)");
     fix_cgroup_unified(c);
     return;
   }
@@ -509,7 +509,7 @@ static void check_cgroup(struct hm_check *c, const struct doctor_ctx *ctx) {
     hm_doctor_appendf(problem, sizeof problem, ", ", "no pids controller here");
   if (mk < 0)
     hm_doctor_appendf(problem, sizeof problem, ", ", "not delegated to us");
-  detail_add(c, "%s: --memory and --pids fall back to rlimits", problem);
+  detail_add(c, "%s; --memory and --pids use rlimits (hermetic does not use cgroups yet)", problem);
   if (hybrid)
     fix_cgroup_unified(c);
   else

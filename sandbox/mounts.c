@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <string.h>
+#include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -214,9 +215,29 @@ static int premount(int src_fd, int idmapped_fd, const char *what, hm_error *err
   return 0;
 }
 
+/* Create a mount point. Started as root, the init sets up as uid 0 of the namespace,
+ * which the idmapped workspace does not map: creating there fails with EOVERFLOW, so
+ * such a mount point is created as the build's uid, which it does map. */
+static int create_beneath(int dirfd, const char *rel, bool file, hm_error *err) {
+  int fd = file ? hm_mkfile_beneath(dirfd, rel, err) : hm_mkdir_beneath(dirfd, rel, 0755, err);
+  if (fd != -EOVERFLOW || getuid() == HM_BUILD_UID)
+    return fd;
+  uid_t old_uid = (uid_t)setfsuid(HM_BUILD_UID);
+  gid_t old_gid = (gid_t)setfsgid(HM_BUILD_GID);
+  fd = file ? hm_mkfile_beneath(dirfd, rel, err) : hm_mkdir_beneath(dirfd, rel, 0755, err);
+  setfsgid(old_gid);
+  setfsuid(old_uid);
+  if ((uid_t)setfsuid((uid_t)-1) != old_uid) {
+    if (fd >= 0)
+      close(fd);
+    return hm_error_set(err, EPERM, "restoring the init's file-system uid after creating %s", rel);
+  }
+  return fd;
+}
+
 static int mount_tmpfs_at(int parent_fd, const char *rel, const char *opts, unsigned long flags,
                           bool create, hm_error *err) {
-  _cleanup_close_ int fd = create ? hm_mkdir_beneath(parent_fd, rel, 0755, err)
+  _cleanup_close_ int fd = create ? create_beneath(parent_fd, rel, false, err)
                                   : hm_open_beneath(parent_fd, rel, O_PATH | O_DIRECTORY, err);
   if (fd < 0)
     return fd;
@@ -336,9 +357,8 @@ static int setup_sys(int newroot_fd, bool *fresh, hm_error *err) {
  * our tmpfs (it cannot be created in the read-only host tree). */
 static int make_target(int newroot_fd, const char *abs_path, int src_fd, hm_error *err) {
   struct stat st;
-  if (src_fd >= 0 && fstat(src_fd, &st) == 0 && !S_ISDIR(st.st_mode))
-    return hm_mkfile_beneath(newroot_fd, abs_path + 1, err);
-  return hm_mkdir_beneath(newroot_fd, abs_path + 1, 0755, err);
+  bool file = src_fd >= 0 && fstat(src_fd, &st) == 0 && !S_ISDIR(st.st_mode);
+  return create_beneath(newroot_fd, abs_path + 1, file, err);
 }
 
 static int attach_rw(int newroot_fd, const char *path, int src_fd, int idmapped_fd, hm_error *err) {

@@ -289,6 +289,19 @@ case_rw() {
   expect_eq "" "$out" "control: without --rw the directory is read-only"
 }
 
+# Regression: started as root, the mount point of a --tmpfs on a missing path inside the
+# (idmapped) workspace could not be created (EOVERFLOW).
+case_tmpfs_new_in_workspace() {
+  local out rc
+  out=$(run_ws --tmpfs "$WS/scratch/deep" -- sh -c 'echo x > scratch/deep/f && cat scratch/deep/f' 2>&1)
+  rc=$?
+  expect_rc 0 "$rc" "--tmpfs on a missing path in the workspace" "$out"
+  expect_eq x "$out" "the new tmpfs is writable"
+  [ -d "$WS/scratch/deep" ] || fail "the mount point was not left in the workspace"
+  [ ! -e "$WS/scratch/deep/f" ] || fail "a file written on the --tmpfs reached the host"
+  expect_eq "$(stat -c %u "$WS")" "$(stat -c %u "$WS/scratch")" "the created directory's owner on the host"
+}
+
 case_tmpfs() {
   local dir=$CASE_DIR/tdir out rc
   mkdir -p "$dir"
@@ -357,6 +370,7 @@ run_case "--hide PATH hides a host directory" case_hide
 run_case "--ro PATH makes part of the workspace read-only" case_ro
 run_case "--rw PATH makes a host directory writable" case_rw
 run_case "--tmpfs PATH mounts an empty private tmpfs" case_tmpfs
+run_case "--tmpfs on a missing path inside the workspace creates it (owned by the workspace owner)" case_tmpfs_new_in_workspace
 run_case "--ro and --tmpfs apply in order" case_binds_in_order
 run_case "--ro of a missing path exits 125 naming it" case_bind_missing
 run_case "--rootfs DIR runs the rootfs's own binary" case_rootfs
