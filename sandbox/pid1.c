@@ -10,7 +10,6 @@
 #include "internal.h"
 
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
@@ -19,6 +18,17 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/close_range.h>
+
+/* Credential changes with the raw system calls. PID 1 is a clone() of the launcher, which
+ * may have other threads (hermetic build's log): glibc's wrappers would then try to apply
+ * the change to those threads too (setxid broadcast) and wait forever for threads that do
+ * not exist in this process. The kernel's calls change exactly this process. */
+static int raw_setgroups0(void) { return (int)syscall(SYS_setgroups, 0, NULL); }
+static int raw_setresid(uid_t uid, gid_t gid) {
+  if (syscall(SYS_setresgid, gid, gid, gid) < 0)
+    return -1;
+  return (int)syscall(SYS_setresuid, uid, uid, uid);
+}
 
 #define HM_HOSTNAME "hermetic"
 
@@ -117,9 +127,9 @@ __attribute__((noreturn)) static void start_command(struct hm_launch_ctx *ctx) {
     die_err(sock, "limits", &err);
   if (hm_caps_drop_bounding(&err) < 0)
     die_err(sock, "capabilities", &err);
-  if (ctx->root_mode && setgroups(0, NULL) < 0)
+  if (ctx->root_mode && raw_setgroups0() < 0)
     die(sock, "setgroups: %s", strerror(errno));
-  if (setresgid(HM_BUILD_GID, HM_BUILD_GID, HM_BUILD_GID) < 0 || setresuid(HM_BUILD_UID, HM_BUILD_UID, HM_BUILD_UID) < 0)
+  if (raw_setresid(HM_BUILD_UID, HM_BUILD_GID) < 0)
     die(sock, "switching to the build user %d: %s", HM_BUILD_UID, strerror(errno));
   if (hm_caps_clear(&err) < 0 || hm_caps_verify_empty(&err) < 0)
     die_err(sock, "capabilities", &err);
@@ -184,8 +194,7 @@ static void drop_own_privileges(struct hm_launch_ctx *ctx) {
     die_err(ctx->sock, "init capabilities", &err);
   if (ctx->root_mode) {
     /* Same uid as the build, so it may forward signals without CAP_KILL. */
-    if (setgroups(0, NULL) < 0 || setresgid(HM_BUILD_GID, HM_BUILD_GID, HM_BUILD_GID) < 0 ||
-        setresuid(HM_BUILD_UID, HM_BUILD_UID, HM_BUILD_UID) < 0)
+    if (raw_setgroups0() < 0 || raw_setresid(HM_BUILD_UID, HM_BUILD_GID) < 0)
       die(ctx->sock, "init switching to the build user: %s", strerror(errno));
   }
   if (hm_caps_clear(&err) < 0)
@@ -248,9 +257,9 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   /* Setup identity: uid 0 of the namespace (an unprivileged host uid) when started as
    * root, else the build's uid (the invoker). Never host root. */
   uid_t id = ctx->inner_setup_uid;
-  if (ctx->root_mode && setgroups(0, NULL) < 0)
+  if (ctx->root_mode && raw_setgroups0() < 0)
     die(sock, "dropping supplementary groups: %s", strerror(errno));
-  if (setresgid(id, id, id) < 0 || setresuid(id, id, id) < 0)
+  if (raw_setresid(id, id) < 0)
     die(sock, "switching to uid %u in the sandbox: %s (check the uid map)", id, strerror(errno));
   /* After the credential change, which clears both: die with the launcher, and close
    * /proc/1/{mem,environ,...} to the build (which may run as this same uid) now that the

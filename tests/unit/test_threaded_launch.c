@@ -1,0 +1,45 @@
+/* Regression: hm_sandbox_run() from a process with another thread. PID 1 is a clone() of
+ * the caller; glibc's setgroups/setresuid wrappers there waited forever for the caller's
+ * other threads (setxid broadcast), so `hermetic build` hung when it used a log thread.
+ * PID 1 now changes credentials with the raw system calls. */
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+#include "tap.h"
+
+static void *idle_thread(void *arg) {
+  (void)arg;
+  for (;;)
+    pause();
+  return NULL;
+}
+
+int main(void) {
+  if (access("/proc/self/ns/user", F_OK) != 0)
+    tap_skip_all("no user namespaces on this kernel");
+  tap_plan(2);
+  pthread_t t;
+  tap_ok(pthread_create(&t, NULL, idle_thread, NULL) == 0, "a second thread is running");
+  /* A hang is the failure: bound it. */
+  alarm(30);
+  struct hm_sandbox_config cfg;
+  hm_sandbox_config_init(&cfg);
+  char *argv[] = {"true", NULL};
+  cfg.argv = argv;
+  hm_error err = {0};
+  struct hm_sandbox_result res = {0};
+  int r = hm_sandbox_config_finish(&cfg, &err);
+  if (r == 0)
+    r = hm_sandbox_run(&cfg, &res, &err);
+  if (r < 0 && (err.code == EPERM || err.code == ENOSPC)) {
+    tap_skip("this host cannot create the sandbox: %s", err.msg);
+  } else {
+    tap_ok(r == 0 && res.exit_code == 0, "the sandbox ran true and returned (%d, exit %d%s%s)", r,
+           res.exit_code, r < 0 ? ": " : "", r < 0 ? err.msg : "");
+  }
+  hm_sandbox_result_free(&res);
+  hm_sandbox_config_free(&cfg);
+  return tap_exit_status(2);
+}
