@@ -153,6 +153,8 @@ expect_eq() {
 
 # expect_match ERE TEXT WHAT
 expect_match() {
+  # "expect_match -- '--opt' TEXT WHAT": the -- only protects the pattern.
+  [ "$1" = "--" ] && shift
   printf '%s\n' "$2" | grep -Eq -- "$1" || {
     printf 'text was:\n%s\n' "$2"
     fail "$3: no match for /$1/"
@@ -160,6 +162,7 @@ expect_match() {
 }
 
 expect_nomatch() {
+  [ "$1" = "--" ] && shift
   if printf '%s\n' "$2" | grep -Eq -- "$1"; then
     printf 'text was:\n%s\n' "$2"
     fail "$3: unexpected match for /$1/"
