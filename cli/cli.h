@@ -8,6 +8,10 @@
 #include "sandbox.h"
 
 int hm_cmd_run(int argc, char **argv);
+int hm_cmd_build(int argc, char **argv);
+int hm_cmd_digest(int argc, char **argv);
+int hm_cmd_sign(int argc, char **argv);
+int hm_cmd_verify(int argc, char **argv);
 int hm_cmd_doctor(int argc, char **argv);
 
 /* The SANDBOX options shared by run and build (sandbox_opts.c). */

@@ -8,6 +8,10 @@ static const char usage[] =
     "Run builds hermetically: network denied, in a Linux sandbox.\n\n"
     "Commands:\n"
     "  run [OPTIONS] -- CMD [ARG...]   run CMD sandboxed, network denied\n"
+    "  build [OPTIONS] -- CMD [ARG...] run, then digest subjects and write provenance\n"
+    "  digest [OPTIONS] PATH|GLOB...   sha256sum-format digests of files\n"
+    "  sign --key KEY.pem FILE         add a DSSE signature to a statement or envelope\n"
+    "  verify [POLICY] ATTESTATION     check signatures, subjects and policy offline\n"
     "  doctor                          can this host sandbox? if not, the exact fix\n\n"
     "  --version                       print the version\n"
     "  -h, --help                      show this help; COMMAND --help for a command's\n";
@@ -28,6 +32,14 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "run") == 0)
     return hm_cmd_run(argc - 1, argv + 1);
+  if (strcmp(cmd, "build") == 0)
+    return hm_cmd_build(argc - 1, argv + 1);
+  if (strcmp(cmd, "digest") == 0)
+    return hm_cmd_digest(argc - 1, argv + 1);
+  if (strcmp(cmd, "sign") == 0)
+    return hm_cmd_sign(argc - 1, argv + 1);
+  if (strcmp(cmd, "verify") == 0)
+    return hm_cmd_verify(argc - 1, argv + 1);
   if (strcmp(cmd, "doctor") == 0)
     return hm_cmd_doctor(argc - 1, argv + 1);
   fprintf(stderr, "hermetic: unknown command '%s'\nTry 'hermetic --help'.\n", cmd);

@@ -25,4 +25,18 @@ void hm_fd_path(char *buf, size_t len, const char *proc_prefix, int fd);
  * directory makes it fail). `path` must be canonical (no symlink components). */
 int hm_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, hm_error *err);
 
+/* The same, streamed: open a fresh temporary file in `path`'s directory (same rules;
+ * unnamed, O_TMPFILE, where the file system allows), write to f->fd, then commit (fsync,
+ * name it, rename over `path`) or abort. Nothing is visible at `path` until the commit,
+ * and with O_TMPFILE nothing has a name before it either, so a process that can write the
+ * directory meanwhile cannot swap the file. */
+struct hm_atomic_file {
+  int dirfd, fd;
+  mode_t mode;
+  char path[4096], name[256], tmp[300]; /* tmp: "" while unnamed */
+};
+int hm_atomic_file_open(struct hm_atomic_file *f, const char *path, mode_t mode, hm_error *err);
+int hm_atomic_file_commit(struct hm_atomic_file *f, hm_error *err);
+void hm_atomic_file_abort(struct hm_atomic_file *f);
+
 #endif

@@ -171,6 +171,20 @@ static int canonicalise_output(const char *opt, char **path, const char *ws_lexi
   return 0;
 }
 
+int hm_sandbox_config_output(const struct hm_sandbox_config *cfg, const char *opt, const char *path,
+                             char **out, hm_error *err) {
+  char *p = strdup(path);
+  if (!p)
+    return hm_error_set(err, ENOMEM, "out of memory");
+  int r = canonicalise_output(opt, &p, cfg->workspace, cfg->workspace, err);
+  if (r < 0) {
+    free(p);
+    return r;
+  }
+  *out = p;
+  return 0;
+}
+
 int hm_sandbox_config_finish(struct hm_sandbox_config *cfg, hm_error *err) {
   if (!cfg->argv || !cfg->argv[0])
     return hm_error_set(err, EINVAL, "no command given (usage: hermetic run [OPTIONS] -- CMD [ARG...])");

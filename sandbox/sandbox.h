@@ -64,6 +64,11 @@ int hm_sandbox_config_pass_env(struct hm_sandbox_config *cfg, const char *name, 
  * reaches into the workspace must not pass through a symlink there: the build controls
  * the workspace and could have planted one to redirect a bind or the report. */
 int hm_sandbox_config_finish(struct hm_sandbox_config *cfg, hm_error *err);
+/* An output file written after the run (by build: the provenance and its companions),
+ * checked like --report against the finished config: its directory must exist and be
+ * reached through no symlink inside the workspace. *out: the canonical absolute path. */
+int hm_sandbox_config_output(const struct hm_sandbox_config *cfg, const char *opt, const char *path,
+                             char **out, hm_error *err);
 
 /* Run the command. Returns 0 when the command ran (whatever its status: see
  * res->exit_code), or -errno with err filled when the sandbox could not be set up

@@ -9,11 +9,18 @@ set -euo pipefail
 # Tests: python3 (JSON checks), iproute2 (ip), util-linux (unshare, setpriv), procps
 # (pgrep), libcap2-bin (setcap, getcap), bubblewrap (the comparison in bench/), valgrind
 # (the valgrind test setup). Example: make.
+# DSSE tests (tests/dsse): openssl (the CLI, to sign independently), Debian's
+# python3-securesystemslib with python3-cryptography and python3-nacl (Ed25519) for the
+# interop suite. Fuzzing (tests/fuzz, -Dfuzzing=true): clang and libclang-rt-14-dev
+# (libFuzzer and the sanitizer runtimes). bench/digest: time (/usr/bin/time). tests/build: git.
 packages=(
   meson ninja-build gcc libc6-dev make pkg-config
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libssl-dev libjson-c-dev
   libcurl4-openssl-dev
   python3 iproute2 util-linux procps libcap2-bin bubblewrap valgrind
+  openssl python3-securesystemslib python3-cryptography python3-nacl
+  clang libclang-rt-14-dev
+  time git
 )
 
 missing=()

@@ -103,16 +103,21 @@ case_help_version() {
 }
 
 case_man_page() {
-  local man=${HM_SOURCE_ROOT:-}/docs/hermetic.1 opts o text missing=""
+  local man=${HM_SOURCE_ROOT:-}/docs/hermetic.1 opts="" o text missing=""
   [ -f "$man" ] || skip "docs/hermetic.1 is absent"
-  opts=$(hm run --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u)
-  [ -n "$opts" ] || fail "no long options in 'hermetic run --help'"
+  local cmd
+  for cmd in run build digest sign verify doctor; do
+    o=$(hm "$cmd" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*')
+    [ -n "$o" ] || fail "no long options in 'hermetic $cmd --help'"
+    opts="$opts $o"
+  done
+  opts=$(printf '%s\n' $opts | sort -u)
   # roff writes a literal minus as \- (and sometimes \(hy or \-\-).
   text=$(sed -e 's/\\-/-/g' -e 's/\\(hy/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$man")
   for o in $opts; do
     printf '%s\n' "$text" | grep -q -- "$o\\b" || missing="$missing $o"
   done
-  echo "options in run --help: $(echo $opts)"
+  echo "options in the commands' --help: $(echo $opts)"
   expect_eq "" "$missing" "options missing from docs/hermetic.1"
 }
 
@@ -398,7 +403,7 @@ run_case "a missing command exits 127" case_127
 run_case "a command killed by SIGKILL gives 137" case_137
 run_case "a command killed by SIGTERM gives 143" case_143
 run_case "--help, --version and run --help exit 0" case_help_version
-run_case "every long option of 'run --help' is in docs/hermetic.1" case_man_page
+run_case "every long option of every command's --help is in docs/hermetic.1" case_man_page
 run_case "--report writes the contract's JSON" case_report
 run_case "--report shows --timeout/--pids/--memory/--env" case_report_limits
 run_case "the report's bpf_sha256 is stable per profile" case_report_bpf_hash
