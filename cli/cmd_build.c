@@ -32,7 +32,8 @@ static const char build_usage[] =
     "  --provenance FILE     the envelope, one JSON line (default: hermetic.intoto.jsonl);\n"
     "                        beside it NAME.statement.json (the payload's exact bytes),\n"
     "                        NAME.predicate.json, NAME.sha256 and NAME.log, where NAME is\n"
-    "                        FILE without .intoto.jsonl\n"
+    "                        FILE without .intoto.jsonl; an earlier provenance there is\n"
+    "                        removed before the build starts\n"
     "  --sign-key KEY.pem    sign the envelope (ECDSA P-256/P-384 or Ed25519); the key is\n"
     "                        read before the build and hidden from it\n"
     "  --builder-id URI      runDetails.builder.id (default: the GitHub workflow on GitHub\n"
@@ -384,10 +385,36 @@ out:
   return code;
 }
 
+/* A provenance left by an earlier build must not sit beside this build's outputs as if it
+ * described them: remove it (and its companions) before the build starts. unlink()
+ * removes a symlink itself, never its target. */
+static int remove_stale_outputs(const struct outputs *out, hm_error *err) {
+  const char *paths[] = {out->provenance, out->statement, out->predicate, out->sha256};
+  _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0)
+    return hm_error_errno(err, errno, "opening /");
+  for (size_t i = 0; i < HM_ARRAY_SIZE(paths); i++) {
+    const char *slash = strrchr(paths[i], '/');
+    _cleanup_free_ char *dir = strndup(paths[i], (size_t)(slash - paths[i]));
+    if (!dir)
+      return hm_error_set(err, ENOMEM, "out of memory");
+    _cleanup_close_ int dfd = hm_open_beneath(root, dir, O_PATH | O_DIRECTORY, err);
+    if (dfd < 0)
+      return hm_error_wrap(err, "removing the earlier %s", paths[i]);
+    if (unlinkat(dfd, slash + 1, 0) < 0 && errno != ENOENT)
+      return hm_error_errno(err, errno, "removing the earlier %s", paths[i]);
+  }
+  return 0;
+}
+
 static int run_and_write(const struct hm_sandbox_config *cfg, const struct build_opts *o,
                          const struct outputs *out, const struct pre_build *pre) {
   hm_error err = {0};
   struct hm_build_log *log = NULL;
+  if (remove_stale_outputs(out, &err) < 0) {
+    hm_cli_error("build", &err);
+    return 125;
+  }
   if (hm_build_log_start(out->log, &log, &err) < 0) {
     hm_cli_error("build", &err);
     return 125;

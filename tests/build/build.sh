@@ -69,6 +69,10 @@ case_writes_provenance() {
 }
 
 case_failed_build() {
+  # An earlier build's provenance must not survive next to this build's outputs.
+  for f in hermetic.intoto.jsonl hermetic.statement.json hermetic.predicate.json hermetic.sha256; do
+    echo stale >"$f"
+  done
   out=$(build --subject out -- sh -c 'echo partial >out; exit 3' 2>&1)
   expect_rc 3 $? "a failing command's status" "$out"
   expect_match 'no provenance written' "$out" "says why"
@@ -278,7 +282,7 @@ case_bad_options() {
 
 plan
 run_case "build writes the envelope, statement, predicate, pins and log" case_writes_provenance
-run_case "a failing command writes no provenance and keeps its status" case_failed_build
+run_case "a failing command writes no provenance (and removes an earlier one) and keeps its status" case_failed_build
 run_case "a timed-out command writes no provenance (124)" case_killed_build
 run_case "a command killed by a signal writes no provenance (128+N)" case_signal_build
 run_case "--expect: a match passes, a mismatch exits 1 with no provenance" case_expect
