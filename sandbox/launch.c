@@ -37,6 +37,7 @@ struct run_state {
   pid_t pid1;
   struct relay relays[3];
   int sock, sigfd;
+  int pidfd;            /* readable when the init has exited; -1 before Linux 5.3 */
   bool pid1_reaped, got_exit, timed_out, term_sent, kill_sent;
   int exit_status;      /* raw wait status of the command */
   int exec_errno;
@@ -281,14 +282,17 @@ static void drain_relays(struct run_state *st) {
     close_relay(&st->relays[fd]);
 }
 
+static void reap_pid1(struct run_state *st) {
+  int status;
+  if (!st->pid1_reaped && waitpid(st->pid1, &status, WNOHANG) == st->pid1)
+    st->pid1_reaped = true;
+}
+
 static void handle_signal(struct run_state *st) {
   struct signalfd_siginfo si;
   while (read(st->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
     if (si.ssi_signo == SIGCHLD) {
-      int status;
-      pid_t p = waitpid(st->pid1, &status, WNOHANG);
-      if (p == st->pid1)
-        st->pid1_reaped = true;
+      reap_pid1(st);
     } else {
       /* SIGTERM/SIGINT/SIGHUP to us: the sandbox's init passes it to the command. */
       kill(st->pid1, (int)si.ssi_signo);
@@ -302,7 +306,8 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
   double kill_at = 0;
   while (!st->pid1_reaped) {
     /* A negative fd is ignored by poll(). */
-    struct pollfd p[5] = {{.fd = st->sigfd, .events = POLLIN}, {.fd = st->sock, .events = POLLIN}};
+    struct pollfd p[6] = {{.fd = st->sigfd, .events = POLLIN}, {.fd = st->sock, .events = POLLIN}};
+    p[5] = (struct pollfd){.fd = st->pidfd, .events = POLLIN};
     for (int fd = 0; fd <= 2; fd++) {
       struct relay *rl = &st->relays[fd];
       bool pending = rl->off < rl->len;
@@ -329,7 +334,7 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
         timeout = (int)(kill_at - now) + 1;
       }
     }
-    int n = poll(p, 5, timeout);
+    int n = poll(p, 6, timeout);
     if (n < 0 && errno != EINTR)
       return -errno;
     if (n <= 0)
@@ -341,6 +346,8 @@ static int wait_loop(struct run_state *st, const struct hm_launch_ctx *ctx) {
       handle_message(st, ctx);
     if (p[0].revents & POLLIN)
       handle_signal(st);
+    if (p[5].revents & POLLIN)
+      reap_pid1(st);
   }
   /* Every writer is dead now: what is left in the relays ends in EOF. */
   drain_relays(st);
@@ -443,7 +450,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   res->exit_code = 125;
   struct run_state st;
   memset(&st, 0, sizeof st);
-  st.pid1 = st.sock = st.sigfd = -1;
+  st.pid1 = st.sock = st.sigfd = st.pidfd = -1;
   st.t_start = hm_now_ms();
   for (int fd = 0; fd <= 2; fd++)
     st.relays[fd].from = st.relays[fd].to = st.relays[fd].ours = -1;
@@ -516,6 +523,11 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   }
   double t_clone = hm_now_ms() - t;
   st.pid1 = pid;
+  /* The init's exit is seen through a pidfd: SIGCHLD alone can be lost to a caller's
+   * other thread that does not block it (the signalfd only sees signals left pending),
+   * which hung the launcher with the init a zombie. The pid cannot be reused before we
+   * reap it, so opening the pidfd after clone() is race-free. */
+  st.pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   for (int fd = 0; fd <= 2; fd++)
     if (ctx.relay_w[fd] >= 0) {
       close(ctx.relay_w[fd]);
@@ -575,6 +587,8 @@ out:
     sigaction(SIGPIPE, &old_pipe, NULL);
   if (st.sigfd >= 0)
     close(st.sigfd);
+  if (st.pidfd >= 0)
+    close(st.pidfd);
   if (st.sock >= 0)
     close(st.sock);
   if (sv[0] >= 0)
