@@ -57,7 +57,8 @@ struct hm_key;
 
 /* A private key from a PEM file: PKCS#8 ("PRIVATE KEY") or traditional ("EC PRIVATE
  * KEY"). Encrypted keys are refused (nothing prompts); unsupported types (RSA, DSA, P-521,
- * secp256k1...) fail with EOPNOTSUPP, "unsupported key type ... in PATH". */
+ * secp256k1, EC keys with explicit curve parameters...) fail with EOPNOTSUPP,
+ * "unsupported key type ... in PATH". */
 int hm_key_load_private(const char *path, struct hm_key **out, hm_error *err);
 /* A public key from a PEM SubjectPublicKeyInfo file ("PUBLIC KEY"). */
 int hm_key_load_public(const char *path, struct hm_key **out, hm_error *err);
