@@ -9,8 +9,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/evp.h>
-
 #include "hm-fsio.h"
 #include "provenance.h"
 
@@ -134,25 +132,17 @@ static int self_digest(char **uri, char hex[65], hm_error *err) {
   exe[n] = '\0';
   if (asprintf(uri, "file://%s", exe) < 0)
     return hm_error_set(err, ENOMEM, "out of memory");
-  _cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return hm_error_errno(err, errno, "opening /proc/self/exe");
-  EVP_MD_CTX *md = EVP_MD_CTX_new();
-  if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-    EVP_MD_CTX_free(md);
-    return hm_error_set(err, ENOMEM, "hashing the hermetic binary");
+  struct hm_digest_job job = {.path = "/proc/self/exe", .fd = -1};
+  int r = hm_digest_files(AT_FDCWD, &job, 1, HM_DIGEST_SHA256, 0, err);
+  if (r < 0)
+    return hm_error_wrap(err, "hashing the hermetic binary");
+  if (job.error) {
+    r = hm_error_set(err, job.error, "hashing the hermetic binary %s: %s", exe,
+                     job.message ? job.message : strerror(job.error));
+    hm_digest_jobs_clear(&job, 1);
+    return r;
   }
-  char buf[65536];
-  ssize_t got;
-  while ((got = hm_read_all(fd, buf, sizeof buf)) > 0)
-    EVP_DigestUpdate(md, buf, (size_t)got);
-  unsigned char d[EVP_MAX_MD_SIZE];
-  unsigned int dl = 0;
-  EVP_DigestFinal_ex(md, d, &dl);
-  EVP_MD_CTX_free(md);
-  if (got < 0)
-    return hm_error_errno(err, (int)-got, "reading the hermetic binary");
-  hm_hex(d, dl, hex);
+  hm_hex(job.sha256, HM_SHA256_LEN, hex);
   return 0;
 }
 
@@ -164,9 +154,8 @@ static int parse_source_digest(const char *arg, const char **commit, hm_error *e
   size_t n = strlen(hex);
   if (n != 40 && n != 64)
     return hm_error_set(err, EINVAL, "--source-digest '%s': expected 40 or 64 hex digits", arg);
-  for (size_t i = 0; i < n; i++)
-    if (!strchr("0123456789abcdef", hex[i]))
-      return hm_error_set(err, EINVAL, "--source-digest '%s': expected lowercase hex digits", arg);
+  if (!hm_is_lower_hex(hex, n))
+    return hm_error_set(err, EINVAL, "--source-digest '%s': expected lowercase hex digits", arg);
   *commit = hex;
   return 0;
 }

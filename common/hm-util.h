@@ -69,6 +69,8 @@ ssize_t hm_read_all(int fd, void *buf, size_t len);
 int hm_read_file(const char *path, char **out, size_t *len, hm_error *err);
 /* Read everything from fd until EOF. */
 int hm_read_fd(int fd, char **out, size_t *len, hm_error *err);
+/* The same, failing with EFBIG once more than max bytes have been read. */
+int hm_read_fd_max(int fd, size_t max, char **out, size_t *len, hm_error *err);
 
 /* NULL-terminated string vectors. */
 size_t hm_strv_len(char *const *v);
@@ -79,6 +81,9 @@ void hm_strv_free(char **v);
 int hm_parse_u64(const char *s, uint64_t *out);
 /* Like hm_parse_u64 but accepts K, M, G (binary) suffixes: "512M". */
 int hm_parse_size(const char *s, uint64_t *out);
+
+/* True when s[0..n) is non-empty and all lowercase hex digits. */
+bool hm_is_lower_hex(const char *s, size_t n);
 
 /* Lowercase hex of len bytes into out (2*len+1). */
 void hm_hex(const unsigned char *in, size_t len, char *out);

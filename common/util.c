@@ -90,7 +90,7 @@ ssize_t hm_read_all(int fd, void *buf, size_t len) {
   return (ssize_t)got;
 }
 
-int hm_read_fd(int fd, char **out, size_t *len, hm_error *err) {
+int hm_read_fd_max(int fd, size_t max, char **out, size_t *len, hm_error *err) {
   size_t cap = 4096, used = 0;
   _cleanup_free_ char *buf = malloc(cap);
   if (!buf)
@@ -112,12 +112,27 @@ int hm_read_fd(int fd, char **out, size_t *len, hm_error *err) {
     if (n == 0)
       break;
     used += (size_t)n;
+    if (used > max)
+      return hm_error_set(err, EFBIG, "more than the limit of %zu bytes", max);
   }
   buf[used] = '\0';
   if (len)
     *len = used;
   *out = steal_pointer(&buf);
   return 0;
+}
+
+int hm_read_fd(int fd, char **out, size_t *len, hm_error *err) {
+  return hm_read_fd_max(fd, SIZE_MAX - 1, out, len, err);
+}
+
+bool hm_is_lower_hex(const char *s, size_t n) {
+  if (n == 0)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
 }
 
 int hm_read_file(const char *path, char **out, size_t *len, hm_error *err) {

@@ -32,16 +32,13 @@ static bool needs_escape(const char *name) { return strpbrk(name, "\\\n\r") != N
 
 size_t hm_sumline_format(char *out, size_t cap, unsigned algo, const unsigned char *digest,
                          const char *name) {
-  static const char hexdig[] = "0123456789abcdef";
   struct sink s = {.out = out, .cap = cap};
-  size_t dlen = hm_digest_len(algo);
+  char hex[2 * HM_DIGEST_MAX_LEN + 1];
+  hm_hex(digest, hm_digest_len(algo), hex);
   bool esc = needs_escape(name);
   if (esc)
     sink_putc(&s, '\\');
-  for (size_t i = 0; i < dlen; i++) {
-    sink_putc(&s, hexdig[digest[i] >> 4]);
-    sink_putc(&s, hexdig[digest[i] & 15]);
-  }
+  sink_puts(&s, hex);
   sink_puts(&s, "  ");
   for (const char *p = name; *p; p++) {
     if (esc && *p == '\\')

@@ -312,40 +312,16 @@ int hm_dsse_read_file(const char *path, size_t max, char **out, size_t *len, hm_
   if (fd < 0)
     return hm_error_errno(err, errno, "opening %s", is_stdin ? "standard input" : path);
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+  if (fstat(fd, &st) < 0)
+    return hm_error_errno(err, errno, "reading %s", path);
+  if (S_ISDIR(st.st_mode))
     return hm_error_set(err, EISDIR, "reading %s: it is a directory", path);
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+  if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
     return hm_error_set(err, EFBIG, "%s: %llu bytes, more than the limit of %zu", path,
                         (unsigned long long)st.st_size, max);
-  size_t cap = 4096, used = 0;
-  _cleanup_free_ char *buf = malloc(cap);
-  if (!buf)
-    return hm_error_set(err, ENOMEM, "reading %s: out of memory", path);
-  for (;;) {
-    if (used == cap - 1) {
-      if (cap > max + 1)
-        return hm_error_set(err, EFBIG, "%s: more than the limit of %zu bytes", path, max);
-      char *nb = realloc(buf, cap * 2);
-      if (!nb)
-        return hm_error_set(err, ENOMEM, "reading %s: out of memory", path);
-      buf = nb;
-      cap *= 2;
-    }
-    ssize_t n = read(fd, buf + used, cap - 1 - used);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return hm_error_errno(err, errno, "reading %s", path);
-    }
-    if (n == 0)
-      break;
-    used += (size_t)n;
-    if (used > max)
-      return hm_error_set(err, EFBIG, "%s: more than the limit of %zu bytes", path, max);
-  }
-  buf[used] = '\0';
-  *out = steal_pointer(&buf);
-  *len = used;
+  int r = hm_read_fd_max(fd, max, out, len, err);
+  if (r < 0)
+    return hm_error_wrap(err, "%s", is_stdin ? "standard input" : path);
   return 0;
 }
 

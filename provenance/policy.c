@@ -1,54 +1,26 @@
 /* Inputs of the verify policy: the digests of --artifact files and the normal form of
  * source URIs that --source-uri compares. */
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "digest.h"
 #include "dsse.h"
-
-static void md_ctx_freep(EVP_MD_CTX **c) { EVP_MD_CTX_free(*c); }
 
 int hm_artifact_digest(const char *path, struct hm_artifact *out, hm_error *err) {
   memset(out, 0, sizeof *out);
   out->path = path;
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return hm_error_errno(err, errno, "opening artifact %s", path);
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return hm_error_errno(err, errno, "stat artifact %s", path);
-  if (S_ISDIR(st.st_mode))
-    return hm_error_set(err, EISDIR, "artifact %s is a directory, not a file", path);
-  __attribute__((cleanup(md_ctx_freep))) EVP_MD_CTX *c256 = EVP_MD_CTX_new();
-  __attribute__((cleanup(md_ctx_freep))) EVP_MD_CTX *c512 = EVP_MD_CTX_new();
-  if (!c256 || !c512 || !EVP_DigestInit_ex(c256, EVP_sha256(), NULL) ||
-      !EVP_DigestInit_ex(c512, EVP_sha512(), NULL))
-    return hm_error_set(err, ENOMEM, "hashing artifact %s: out of memory", path);
-  const size_t bufsize = 1 << 16;
-  _cleanup_free_ unsigned char *buf = malloc(bufsize);
-  if (!buf)
-    return hm_error_set(err, ENOMEM, "hashing artifact %s: out of memory", path);
-  for (;;) {
-    ssize_t n = read(fd, buf, bufsize);
-    if (n < 0) {
-      if (errno == EINTR)
-        continue;
-      return hm_error_errno(err, errno, "reading artifact %s", path);
-    }
-    if (n == 0)
-      break;
-    if (!EVP_DigestUpdate(c256, buf, (size_t)n) || !EVP_DigestUpdate(c512, buf, (size_t)n))
-      return hm_error_set(err, EIO, "hashing artifact %s", path);
+  struct hm_digest_job job = {.path = path, .fd = -1};
+  int r = hm_digest_files(AT_FDCWD, &job, 1, HM_DIGEST_ALL, 0, err);
+  if (r < 0)
+    return hm_error_wrap(err, "hashing artifact %s", path);
+  if (job.error) {
+    r = hm_error_set(err, job.error, "opening artifact %s: %s", path,
+                     job.message ? job.message : strerror(job.error));
+    hm_digest_jobs_clear(&job, 1);
+    return r;
   }
-  unsigned char md[64];
-  unsigned int len = 0;
-  if (!EVP_DigestFinal_ex(c256, md, &len) || len != 32)
-    return hm_error_set(err, EIO, "hashing artifact %s", path);
-  hm_hex(md, 32, out->sha256);
-  if (!EVP_DigestFinal_ex(c512, md, &len) || len != 64)
-    return hm_error_set(err, EIO, "hashing artifact %s", path);
-  hm_hex(md, 64, out->sha512);
+  hm_hex(job.sha256, HM_SHA256_LEN, out->sha256);
+  hm_hex(job.sha512, HM_SHA512_LEN, out->sha512);
   return 0;
 }
 

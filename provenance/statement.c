@@ -54,17 +54,10 @@ static int read_beneath(int dirfd, const char *rel, char **out, hm_error *err) {
   return hm_read_fd(fd, out, &len, err);
 }
 
-static bool is_hex(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-      return false;
-  return true;
-}
-
 /* A commit id at the start of s: 40 (SHA-1) or 64 (SHA-256) lowercase hex, then end/space. */
 static char *commit_at(const char *s) {
   for (size_t n = 64; n >= 40; n -= 24)
-    if (strlen(s) >= n && is_hex(s, n) && (s[n] == '\0' || isspace((unsigned char)s[n])))
+    if (strlen(s) >= n && hm_is_lower_hex(s, n) && (s[n] == '\0' || isspace((unsigned char)s[n])))
       return strndup(s, n);
   return NULL;
 }

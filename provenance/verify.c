@@ -105,15 +105,6 @@ static const char *shown(json_object *v, char *buf, size_t len) {
   return buf;
 }
 
-static bool is_lower_hex(const char *s, size_t n) {
-  if (n == 0)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-      return false;
-  return true;
-}
-
 static size_t expected_hex_len(const char *algo) {
   static const struct {
     const char *name;
@@ -140,7 +131,7 @@ static bool digest_set_ok(json_object *d, char *why, size_t len) {
   json_object_object_foreach(d, algo, val) {
     const char *hex = str(val);
     size_t want = expected_hex_len(algo);
-    if (!hex || !is_lower_hex(hex, strlen(hex)) || (want && strlen(hex) != want)) {
+    if (!hex || !hm_is_lower_hex(hex, strlen(hex)) || (want && strlen(hex) != want)) {
       char name[48];
       snprintf(why, len, "digest \"%s\" is not %s lowercase hex", printable(algo, strlen(algo), name, sizeof name),
                want ? "full-length" : "non-empty");
