@@ -5,6 +5,8 @@
 
 #include <getopt.h>
 
+#include <json-c/json.h>
+
 #include "sandbox.h"
 
 int hm_cmd_run(int argc, char **argv);
@@ -68,6 +70,14 @@ enum {
 
 /* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
 int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_error *err);
+/* cli/util.c. The error a library call filled: "hermetic CMD: message". */
 void hm_cli_error(const char *cmd, const hm_error *err);
+/* "hermetic CMD: <message>" and "Try 'hermetic CMD --help'."; returns status. */
+int hm_cli_usage_error(const char *cmd, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* After getopt_long (optstring starting with ':', opterr 0) returned ':' or '?': name the
+ * option that is unknown, lacks its value or was given one it does not take. */
+int hm_cli_option_error(const char *cmd, int status, char *const *argv, int c);
+/* obj, pretty, on stdout. -ENOMEM when it cannot be serialised. */
+int hm_cli_print_json(json_object *obj);
 
 #endif

@@ -458,20 +458,14 @@ int hm_cmd_build(int argc, char **argv) {
   int c, code = 125;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
     if (c == 'h') {
       fputs(build_usage, stdout);
       code = 0;
       goto out;
     }
     if (c == '?' || c == ':') {
-      const char *bad = argv[optind - 1];
-      if (optopt)
-        fprintf(stderr, "hermetic build: option '%s' %s\n", bad,
-                c == ':' || optopt >= HM_OPT_WORKSPACE ? "needs a value" : "is not known");
-      else
-        fprintf(stderr, "hermetic build: unknown option '%s'\n", bad);
-      fputs("Try 'hermetic build --help'.\n", stderr);
+      hm_cli_option_error("build", 125, argv, c);
       goto out;
     }
     int r = c < HM_OPT_SANDBOX_LAST ? hm_sandbox_opt(&cfg, c, optarg, &err) : build_option(&o, c, optarg, &err);

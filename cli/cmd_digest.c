@@ -13,6 +13,7 @@
 
 /* The status every read-only subcommand (verify, doctor) uses for a usage error. */
 #define DIGEST_EXIT_USAGE 2
+#define usage_error(...) hm_cli_usage_error("digest", DIGEST_EXIT_USAGE, __VA_ARGS__)
 
 static const char digest_usage[] =
     "Usage: hermetic digest [--algo sha256|sha512] [--base64] PATH|GLOB...\n"
@@ -132,15 +133,6 @@ static int plan_operand(struct plan *p, const char *arg) {
   return 0;
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  fputs("hermetic digest: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputs("\nTry 'hermetic digest --help'.\n", stderr);
-  return DIGEST_EXIT_USAGE;
-}
 
 /* Print in argument order; returns the number of failures. */
 static size_t print_results(const struct plan *p, unsigned algo, bool base64, char **text,
@@ -215,10 +207,8 @@ int hm_cmd_digest(int argc, char **argv) {
     case 'h':
       fputs(digest_usage, stdout);
       return 0;
-    case ':':
-      return usage_error("option '%s' needs an argument", argv[optind - 1]);
     default:
-      return usage_error("unknown option '%s'", argv[optind - 1]);
+      return hm_cli_option_error("digest", DIGEST_EXIT_USAGE, argv, c);
     }
   }
   if (optind >= argc)

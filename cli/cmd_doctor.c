@@ -99,11 +99,7 @@ static int print_json(const struct hm_check *checks, size_t n, bool ok) {
     json_object_object_add(o, "fix", json_object_new_string(checks[i].fix));
     json_object_array_add(arr, o);
   }
-  const char *s = json_object_to_json_string_ext(
-      root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-  int r = s ? 0 : -ENOMEM;
-  if (s)
-    printf("%s\n", s);
+  int r = hm_cli_print_json(root);
   json_object_put(root);
   return r;
 }
@@ -118,7 +114,7 @@ int hm_cmd_doctor(int argc, char **argv) {
   int c;
   optind = 1;
   opterr = 0; /* we name the bad option ourselves */
-  while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:h", opts, NULL)) != -1) {
     switch (c) {
     case 'j':
       json = true;
@@ -127,15 +123,11 @@ int hm_cmd_doctor(int argc, char **argv) {
       fputs(doctor_usage, stdout);
       return 0;
     default:
-      fprintf(stderr, "hermetic doctor: unknown option '%s'\n", argv[optind - 1]);
-      fputs("Try 'hermetic doctor --help'.\n", stderr);
-      return DOCTOR_EXIT_USAGE;
+      return hm_cli_option_error("doctor", DOCTOR_EXIT_USAGE, argv, c);
     }
   }
   if (optind < argc) {
-    fprintf(stderr, "hermetic doctor: unexpected argument '%s'\nTry 'hermetic doctor --help'.\n",
-            argv[optind]);
-    return DOCTOR_EXIT_USAGE;
+    return hm_cli_usage_error("doctor", DOCTOR_EXIT_USAGE, "unexpected argument '%s'", argv[optind]);
   }
 
   struct hm_check *checks = NULL;

@@ -23,21 +23,14 @@ int hm_cmd_run(int argc, char **argv) {
   int c, code = 125;
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
     if (c == 'h') {
       fputs(run_usage, stdout);
       code = 0;
       goto out;
     }
     if (c == '?' || c == ':') {
-      const char *bad = argv[optind - 1];
-      if (optopt)
-        fprintf(stderr, "hermetic run: option '%s' %s\n", bad,
-                c == ':' || (optopt >= HM_OPT_WORKSPACE && optopt < HM_OPT_SANDBOX_LAST) ? "needs a value"
-                                                                                         : "is not known");
-      else
-        fprintf(stderr, "hermetic run: unknown option '%s'\n", bad);
-      fputs("Try 'hermetic run --help'.\n", stderr);
+      hm_cli_option_error("run", 125, argv, c);
       goto out;
     }
     if (hm_sandbox_opt(&cfg, c, optarg, &err) < 0) {

@@ -83,24 +83,16 @@ int hm_cmd_sign(int argc, char **argv) {
     case 'h':
       fputs(sign_usage, stdout);
       return 0;
-    case ':':
-      fprintf(stderr, "hermetic sign: option '%s' needs an argument\nTry 'hermetic sign --help'.\n",
-              argv[optind - 1]);
-      return SIGN_EXIT_USAGE;
     default:
-      fprintf(stderr, "hermetic sign: unknown option '%s'\nTry 'hermetic sign --help'.\n",
-              argv[optind - 1]);
-      return SIGN_EXIT_USAGE;
+      return hm_cli_option_error("sign", SIGN_EXIT_USAGE, argv, c);
     }
   }
   if (!key_path) {
-    fputs("hermetic sign: --key KEY.pem is required\nTry 'hermetic sign --help'.\n", stderr);
-    return SIGN_EXIT_USAGE;
+    return hm_cli_usage_error("sign", SIGN_EXIT_USAGE, "--key KEY.pem is required");
   }
   if (argc - optind != 1) {
-    fprintf(stderr, "hermetic sign: expected one STATEMENT or ENVELOPE file, got %d\n"
-                    "Try 'hermetic sign --help'.\n", argc - optind);
-    return SIGN_EXIT_USAGE;
+    return hm_cli_usage_error("sign", SIGN_EXIT_USAGE, "expected one STATEMENT or ENVELOPE file, got %d",
+                              argc - optind);
   }
   const char *input = argv[optind];
 

@@ -13,6 +13,7 @@
 #define VERIFY_EXIT_OK 0
 #define VERIFY_EXIT_REJECTED 1
 #define VERIFY_EXIT_UNUSABLE 2
+#define usage_error(...) hm_cli_usage_error("verify", VERIFY_EXIT_UNUSABLE, __VA_ARGS__)
 
 static const char verify_usage[] =
     "Usage: hermetic verify --key PUB.pem [--key PUB.pem]... [POLICY] [--format text|json]\n"
@@ -93,15 +94,6 @@ static void free_keys(struct hm_key **keys, size_t n) {
   free(keys);
 }
 
-__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...) {
-  va_list ap;
-  fputs("hermetic verify: ", stderr);
-  va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
-  va_end(ap);
-  fputs("\nTry 'hermetic verify --help'.\n", stderr);
-  return VERIFY_EXIT_UNUSABLE;
-}
 
 /* Returns -1 when parsing went fine, else the exit status. */
 static int parse_options(int argc, char **argv, struct verify_opts *o) {
@@ -148,10 +140,8 @@ static int parse_options(int argc, char **argv, struct verify_opts *o) {
     case 'h':
       fputs(verify_usage, stdout);
       return VERIFY_EXIT_OK;
-    case ':':
-      return usage_error("option '%s' needs an argument", argv[optind - 1]);
     default:
-      return usage_error("unknown option '%s'", argv[optind - 1]);
+      return hm_cli_option_error("verify", VERIFY_EXIT_UNUSABLE, argv, c);
     }
   }
   if (argc - optind != 1)
@@ -225,11 +215,7 @@ static int print_json(const char *file, const struct hm_verify_report *rep, cons
     json_object_array_add(envs, e);
   }
   json_object_object_add(root, "envelopes", envs);
-  const char *s = json_object_to_json_string_ext(
-      root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-  int r = s ? 0 : -ENOMEM;
-  if (s)
-    printf("%s\n", s);
+  int r = hm_cli_print_json(root);
   json_object_put(root);
   return r;
 }

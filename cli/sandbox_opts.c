@@ -5,10 +5,6 @@
 #include <limits.h>
 #include <string.h>
 
-void hm_cli_error(const char *cmd, const hm_error *err) {
-  fprintf(stderr, "hermetic%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", err->msg[0] ? err->msg : strerror(err->code));
-}
-
 static int parse_seccomp(const char *arg, enum hm_seccomp_mode *mode, hm_error *err) {
   if (strcmp(arg, "default") == 0)
     *mode = HM_SECCOMP_DEFAULT;
