@@ -159,23 +159,34 @@ static int open_subdir(struct walk *w, int dfd, const char *name, const char *pa
 
 static int walk_dir(struct walk *w, int dfd, const char *prefix, size_t i, unsigned depth);
 
-static int descend(struct walk *w, int dfd, const char *prefix, const char *name, size_t i,
-                   unsigned depth, bool follow) {
-  _cleanup_free_ char *path = join(prefix, name);
-  if (!path)
+static int walk_all(struct walk *w, int dfd, const char *prefix, unsigned depth);
+
+/* Enter directory `name` one level below depth: -1 when it is not a directory to walk,
+ * < -1 on error, else its fd, with its path in *path. */
+static int open_child(struct walk *w, int dfd, const char *prefix, const char *name, unsigned depth,
+                      bool follow, char **path) {
+  *path = join(prefix, name);
+  if (!*path)
     return hm_error_set(w->err, ENOMEM, "pattern '%s': out of memory", w->pattern);
   if (depth + 1 > HM_GLOB_MAX_DEPTH) {
     char q[256];
     return hm_error_set(w->err, ELOOP,
                         "pattern '%s': directory '%s' is nested deeper than %d levels", w->pattern,
-                        hm_name_quote(path, q, sizeof q), HM_GLOB_MAX_DEPTH);
+                        hm_name_quote(*path, q, sizeof q), HM_GLOB_MAX_DEPTH);
   }
-  _cleanup_close_ int sub = open_subdir(w, dfd, name, path, follow);
+  return open_subdir(w, dfd, name, *path, follow);
+}
+
+/* Continue with component i (SIZE_MAX: a trailing "**") inside directory name. */
+static int descend(struct walk *w, int dfd, const char *prefix, const char *name, size_t i,
+                   unsigned depth, bool follow) {
+  _cleanup_free_ char *path = NULL;
+  _cleanup_close_ int sub = open_child(w, dfd, prefix, name, depth, follow, &path);
   if (sub < -1)
     return sub;
   if (sub == -1)
     return 0;
-  return walk_dir(w, sub, path, i, depth + 1);
+  return i == SIZE_MAX ? walk_all(w, sub, path, depth + 1) : walk_dir(w, sub, path, i, depth + 1);
 }
 
 /* A literal component: no directory listing, the name is looked up directly. */
@@ -204,9 +215,6 @@ static int walk_literal(struct walk *w, int dfd, const char *prefix, size_t i, u
   return descend(w, dfd, prefix, comp, i + 1, depth, follow);
 }
 
-/* Trailing "**": every non-hidden entry below that is not a directory. */
-static int walk_all(struct walk *w, int dfd, const char *prefix, unsigned depth);
-
 static int list_dir(struct walk *w, int dfd, const char *prefix, DIR **out) {
   int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
@@ -220,6 +228,18 @@ static int list_dir(struct walk *w, int dfd, const char *prefix, DIR **out) {
   return 0;
 }
 
+/* The next entry of d other than "." and "..": 1, 0 at the end, < 0 on error. */
+static int next_entry(struct walk *w, DIR *d, const char *prefix, struct dirent **de) {
+  for (;;) {
+    errno = 0;
+    *de = readdir(d);
+    if (!*de)
+      return errno ? walk_error(w, errno, "reading directory", prefix) : 0;
+    if (strcmp((*de)->d_name, ".") != 0 && strcmp((*de)->d_name, "..") != 0)
+      return 1;
+  }
+}
+
 static int walk_entries(struct walk *w, int dfd, const char *prefix, size_t i, unsigned depth) {
   const char *comp = w->comps[i];
   bool globstar = is_globstar(comp), last = i + 1 == w->ncomps;
@@ -228,17 +248,9 @@ static int walk_entries(struct walk *w, int dfd, const char *prefix, size_t i, u
   int r = list_dir(w, dfd, prefix, &d);
   if (r < 0)
     return r;
-  for (;;) {
-    errno = 0;
-    struct dirent *de = readdir(d);
-    if (!de) {
-      if (errno)
-        return walk_error(w, errno, "reading directory", prefix);
-      return 0;
-    }
+  struct dirent *de;
+  while ((r = next_entry(w, d, prefix, &de)) > 0) {
     const char *name = de->d_name;
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-      continue;
     if (globstar) {
       /* Non-trailing "**" descends into real, non-hidden directories only. */
       unsigned char type;
@@ -265,46 +277,28 @@ static int walk_entries(struct walk *w, int dfd, const char *prefix, size_t i, u
     if (r < 0)
       return r;
   }
+  return r;
 }
 
+/* Trailing "**": every non-hidden entry below that is not a directory. */
 static int walk_all(struct walk *w, int dfd, const char *prefix, unsigned depth) {
   _cleanup_closedir_ DIR *d = NULL;
   int r = list_dir(w, dfd, prefix, &d);
   if (r < 0)
     return r;
-  for (;;) {
-    errno = 0;
-    struct dirent *de = readdir(d);
-    if (!de) {
-      if (errno)
-        return walk_error(w, errno, "reading directory", prefix);
-      return 0;
-    }
+  struct dirent *de;
+  while ((r = next_entry(w, d, prefix, &de)) > 0) {
     if (de->d_name[0] == '.')
       continue;
     unsigned char type;
     if (entry_type(dirfd(d), de, &type) < 0)
       continue;
-    if (type != DT_DIR) {
-      r = add_match(w, prefix, de->d_name);
-    } else {
-      _cleanup_free_ char *path = join(prefix, de->d_name);
-      if (!path)
-        return hm_error_set(w->err, ENOMEM, "pattern '%s': out of memory", w->pattern);
-      if (depth + 1 > HM_GLOB_MAX_DEPTH) {
-        char q[256];
-        return hm_error_set(w->err, ELOOP,
-                            "pattern '%s': directory '%s' is nested deeper than %d levels",
-                            w->pattern, hm_name_quote(path, q, sizeof q), HM_GLOB_MAX_DEPTH);
-      }
-      _cleanup_close_ int sub = open_subdir(w, dirfd(d), de->d_name, path, false);
-      if (sub < -1)
-        return sub;
-      r = sub == -1 ? 0 : walk_all(w, sub, path, depth + 1);
-    }
+    r = type != DT_DIR ? add_match(w, prefix, de->d_name)
+                       : descend(w, dirfd(d), prefix, de->d_name, SIZE_MAX, depth, false);
     if (r < 0)
       return r;
   }
+  return r;
 }
 
 static int walk_dir(struct walk *w, int dfd, const char *prefix, size_t i, unsigned depth) {

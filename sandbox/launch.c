@@ -37,7 +37,8 @@ struct run_state {
   pid_t pid1;
   struct relay relays[3];
   int sock, sigfd;
-  int pidfd;            /* readable when the init has exited; -1 before Linux 5.3 */
+  int pidfd;            /* readable when the init has exited; -1 where pidfd_open is
+                           missing (valgrind 3.19 does not know it): SIGCHLD alone then */
   bool pid1_reaped, got_exit, timed_out, term_sent, kill_sent;
   int exit_status;      /* raw wait status of the command */
   int exec_errno;
