@@ -7,11 +7,8 @@
 # (optional command prefix, e.g. valgrind), HM_VERBOSE=1 to print every case's log.
 set -u
 
-skip_all() {
-  # Under meson's TAP protocol the plan "1..0 # SKIP" marks a skip (exit 77 would not).
-  echo "1..0 # SKIP $*"
-  exit 0
-}
+# shellcheck source=../lib/tap.sh
+. "$(dirname "$0")/../lib/tap.sh"
 
 [ -n "${HERMETIC:-}" ] || skip_all "HERMETIC is not set (run through meson test)"
 [ -x "$HERMETIC" ] || skip_all "$HERMETIC is not executable"
@@ -19,55 +16,15 @@ for tool in sha256sum sha512sum base64 timeout mkfifo; do
   command -v "$tool" >/dev/null || skip_all "$tool is missing (coreutils)"
 done
 
-T_NUM=0
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/hm-digest-cli.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+HM_WORK_BASE=$(mktemp -d "${TMPDIR:-/tmp}/hm-digest-cli.XXXXXX")
+trap 'rm -rf "$HM_WORK_BASE"' EXIT
 
-echo "1..$(grep -c '^run_case ' "$0")"
+plan
 
 # hd ARGS...: hermetic digest, bounded (a hang fails the case instead of the suite).
 hd() {
   # shellcheck disable=SC2086 # the wrapper is a command line on purpose
   timeout -k 5 60 ${HERMETIC_WRAPPER:-} "$HERMETIC" digest "$@"
-}
-
-# run_case NAME FN: FN runs in a subshell in a fresh directory; 0 ok, 77 skip.
-run_case() {
-  local name=$1 dir log rc
-  shift
-  T_NUM=$((T_NUM + 1))
-  dir=$(mktemp -d "$WORK/case.XXXXXX")
-  log=$dir.log
-  (cd "$dir" && "$@") >"$log" 2>&1 </dev/null
-  rc=$?
-  if [ "$rc" -eq 0 ]; then
-    echo "ok $T_NUM - $name"
-  elif [ "$rc" -eq 77 ]; then
-    echo "ok $T_NUM - $name # SKIP $(tail -n 1 "$log")"
-  else
-    echo "not ok $T_NUM - $name"
-  fi
-  if { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; } || [ "${HM_VERBOSE:-0}" = 1 ]; then
-    sed -e 's/^/# /' "$log"
-  fi
-  rm -rf "$dir" "$log"
-}
-
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
-
-expect_rc() { [ "$2" = "$1" ] || fail "$3: exit status $2, want $1"; }
-
-# expect_match ERE TEXT WHAT
-expect_match() {
-  # "expect_match -- '--opt' TEXT WHAT": the -- only protects the pattern.
-  [ "$1" = "--" ] && shift
-  printf '%s\n' "$2" | grep -Eq -- "$1" || {
-    printf 'text was:\n%s\n' "$2"
-    fail "$3: no match for /$1/"
-  }
 }
 
 # Same bytes, or a diff.
@@ -261,3 +218,4 @@ run_case "missing file, directory, fifo: exit 1, each named, no hang" case_unrea
 run_case "usage errors: exit 2, the option named" case_usage
 run_case "'-' is stdin; symlinks are followed" case_stdin_and_symlink
 run_case "many files in parallel, output in argument order" case_many_files_in_order
+hm_finish
