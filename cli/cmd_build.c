@@ -378,21 +378,21 @@ out:
  * described them: remove it (and its companions) before the build starts. unlink()
  * removes a symlink itself, never its target. */
 static int remove_stale_outputs(const struct outputs *out, hm_error *err) {
+  /* Every output lies in the provenance's directory (derive_outputs). */
   const char *paths[] = {out->provenance, out->statement, out->predicate, out->sha256};
+  const char *slash = strrchr(out->provenance, '/');
+  _cleanup_free_ char *dir = strndup(out->provenance, (size_t)(slash - out->provenance));
+  if (!dir)
+    return hm_error_set(err, ENOMEM, "out of memory");
   _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
     return hm_error_errno(err, errno, "opening /");
-  for (size_t i = 0; i < HM_ARRAY_SIZE(paths); i++) {
-    const char *slash = strrchr(paths[i], '/');
-    _cleanup_free_ char *dir = strndup(paths[i], (size_t)(slash - paths[i]));
-    if (!dir)
-      return hm_error_set(err, ENOMEM, "out of memory");
-    _cleanup_close_ int dfd = hm_open_beneath(root, dir, O_PATH | O_DIRECTORY, err);
-    if (dfd < 0)
-      return hm_error_wrap(err, "removing the earlier %s", paths[i]);
-    if (unlinkat(dfd, slash + 1, 0) < 0 && errno != ENOENT)
+  _cleanup_close_ int dfd = hm_open_beneath(root, dir, O_PATH | O_DIRECTORY, err);
+  if (dfd < 0)
+    return hm_error_wrap(err, "removing the earlier %s", out->provenance);
+  for (size_t i = 0; i < HM_ARRAY_SIZE(paths); i++)
+    if (unlinkat(dfd, strrchr(paths[i], '/') + 1, 0) < 0 && errno != ENOENT)
       return hm_error_errno(err, errno, "removing the earlier %s", paths[i]);
-  }
   return 0;
 }
 
