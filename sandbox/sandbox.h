@@ -70,7 +70,11 @@ int hm_sandbox_config_finish(struct hm_sandbox_config *cfg, hm_error *err);
 int hm_sandbox_config_output(const struct hm_sandbox_config *cfg, const char *opt, const char *path,
                              char **out, hm_error *err);
 
-/* Run the command. Returns 0 when the command ran (whatever its status: see
+/* Run the command. The sandbox's init is a clone() of the caller: call this from a
+ * single-threaded process, or one whose other threads hold no lock meanwhile (the init
+ * inherits such a lock held, e.g. the allocator's). Other threads need not block any
+ * signal: the init's exit is watched through a pidfd.
+ * Returns 0 when the command ran (whatever its status: see
  * res->exit_code), or -errno with err filled when the sandbox could not be set up
  * (res->exit_code is then 125). */
 int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result *res, hm_error *err);

@@ -13,8 +13,17 @@
 #include "sandbox.h"
 #include "tap.h"
 
+static int started[2];
+
+/* Says it is running, then only waits. The sandbox's init is a clone() of this process
+ * and inherits any lock another thread holds at that moment (the allocator's: a thread
+ * still starting up under ASan holds one), which no library can undo; so the clone must
+ * happen once this thread holds none, as an idle thread of a real caller would. */
 static void *idle_thread(void *arg) {
   (void)arg;
+  char c = 1;
+  if (write(started[1], &c, 1) != 1)
+    return NULL;
   for (;;)
     pause();
   return NULL;
@@ -25,7 +34,10 @@ int main(void) {
     tap_skip_all("no user namespaces on this kernel");
   tap_plan(3);
   pthread_t t;
-  tap_ok(pthread_create(&t, NULL, idle_thread, NULL) == 0, "a second thread is running");
+  char c;
+  tap_ok(pipe(started) == 0 && pthread_create(&t, NULL, idle_thread, NULL) == 0 &&
+             read(started[0], &c, 1) == 1,
+         "a second thread is running");
   /* A hang is the failure: bound it. */
   alarm(30);
   struct hm_sandbox_config cfg;
