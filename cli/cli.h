@@ -15,6 +15,7 @@ int hm_cmd_digest(int argc, char **argv);
 int hm_cmd_sign(int argc, char **argv);
 int hm_cmd_verify(int argc, char **argv);
 int hm_cmd_doctor(int argc, char **argv);
+int hm_cmd_snapshot(int argc, char **argv);
 
 /* The SANDBOX options shared by run and build (sandbox_opts.c). */
 #define HM_SANDBOX_OPTS_HELP                                                                     \
@@ -26,6 +27,8 @@ int hm_cmd_doctor(int argc, char **argv);
   "  --tmpfs PATH          mount an empty tmpfs at PATH, writable by the build (repeatable)\n"  \
   "  --hide PATH           cover PATH with an empty read-only directory or file (repeatable)\n" \
   "  --rootfs DIR          use DIR as / instead of the host's root (read-only)\n"               \
+  "  --snapshot DIR        a vendor snapshot ('hermetic snapshot fetch'), read-only, with npm\n" \
+  "                        pointed at it: 'npm ci' installs from it, offline\n"                  \
   "  --env NAME=VALUE      set a variable in the build's environment (repeatable)\n"            \
   "  --pass-env NAME       pass the caller's NAME through (repeatable)\n"                       \
   "  --seccomp PROFILE     default, strict or log (default: default)\n"                          \
@@ -50,6 +53,7 @@ enum {
   HM_OPT_PIDS,
   HM_OPT_REPORT,
   HM_OPT_STATUS_FD,
+  HM_OPT_SNAPSHOT,
   HM_OPT_SANDBOX_LAST,
 };
 
@@ -66,10 +70,24 @@ enum {
       {"memory", required_argument, NULL, HM_OPT_MEMORY},                                        \
       {"pids", required_argument, NULL, HM_OPT_PIDS},                                            \
       {"report", required_argument, NULL, HM_OPT_REPORT},                                        \
-      {"status-fd", required_argument, NULL, HM_OPT_STATUS_FD}
+      {"status-fd", required_argument, NULL, HM_OPT_STATUS_FD},                                  \
+      {"snapshot", required_argument, NULL, HM_OPT_SNAPSHOT}
+
+/* --snapshot DIR (snapshot_opt.c): read and checked before the build, so that what the
+ * provenance records is what was mounted. */
+struct hm_cli_snapshot {
+  char *dir;              /* canonical */
+  json_object *manifest;  /* NULL: no --snapshot */
+  char sha256[65];        /* of manifest.json's bytes */
+};
+/* Load DIR's manifest, bind DIR read-only at its own path and point npm at it. */
+int hm_cli_snapshot_use(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, const char *dir,
+                        hm_error *err);
+void hm_cli_snapshot_free(struct hm_cli_snapshot *snap);
 
 /* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
-int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_error *err);
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, int opt, const char *arg,
+                   hm_error *err);
 /* cli/util.c. The error a library call filled: "hermetic CMD: message". */
 void hm_cli_error(const char *cmd, const hm_error *err);
 /* "hermetic CMD: <message>" and "Try 'hermetic CMD --help'."; returns status. */

@@ -11,6 +11,7 @@
 
 #include "hm-fsio.h"
 #include "provenance.h"
+#include "snapshot.h"
 
 extern char **environ;
 
@@ -197,6 +198,8 @@ struct pre_build {
   struct hm_source source;
   char *self_uri;
   char self_sha256[65];
+  struct hm_cli_snapshot snap; /* --snapshot: its manifest, read before the build */
+  json_object *snap_deps;      /* one resolvedDependency per snapshot entry */
 };
 
 static void pre_build_free(struct pre_build *p) {
@@ -204,6 +207,8 @@ static void pre_build_free(struct pre_build *p) {
   hm_pin_list_free(&p->pins);
   hm_source_free(&p->source);
   free(p->self_uri);
+  hm_cli_snapshot_free(&p->snap);
+  json_object_put(p->snap_deps);
 }
 
 static int prepare(struct hm_sandbox_config *cfg, const struct build_opts *o, struct pre_build *pre,
@@ -227,6 +232,8 @@ static int prepare(struct hm_sandbox_config *cfg, const struct build_opts *o, st
         return hm_error_wrap(err, "hiding --sign-key %s from the build", o->sign_key);
     }
   }
+  if (pre->snap.manifest && (r = hm_snap_manifest_dependencies(pre->snap.manifest, &pre->snap_deps, err)) < 0)
+    return hm_error_wrap(err, "--snapshot %s", pre->snap.dir);
   if (o->source_uri) {
     if (!(pre->source.uri = strdup(o->source_uri)) ||
         (o->source_commit && !(pre->source.commit = strdup(o->source_commit))))
@@ -352,6 +359,9 @@ static int finish_build(const struct hm_sandbox_config *cfg, const struct build_
       .started = started,
       .finished = finished,
       .envp = environ,
+      .extra_dependencies = pre->snap_deps,
+      .snapshot_sha256 = pre->snap.manifest ? pre->snap.sha256 : NULL,
+      .snapshot_entries = pre->snap_deps ? json_object_array_length(pre->snap_deps) : 0,
       .subjects = ps,
       .n_subjects = subjects.n,
   };
@@ -468,7 +478,7 @@ int hm_cmd_build(int argc, char **argv) {
       hm_cli_option_error("build", 125, argv, c);
       goto out;
     }
-    int r = c < HM_OPT_SANDBOX_LAST ? hm_sandbox_opt(&cfg, c, optarg, &err) : build_option(&o, c, optarg, &err);
+    int r = c < HM_OPT_SANDBOX_LAST ? hm_sandbox_opt(&cfg, &pre.snap, c, optarg, &err) : build_option(&o, c, optarg, &err);
     if (r < 0) {
       hm_cli_error("build", &err);
       goto out;

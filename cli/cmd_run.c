@@ -19,6 +19,7 @@ int hm_cmd_run(int argc, char **argv) {
                                            {NULL, 0, NULL, 0}};
   struct hm_sandbox_config cfg;
   hm_sandbox_config_init(&cfg);
+  struct hm_cli_snapshot snap = {0};
   hm_error err = {0};
   int c, code = 125;
   opterr = 0;
@@ -33,7 +34,7 @@ int hm_cmd_run(int argc, char **argv) {
       hm_cli_option_error("run", 125, argv, c);
       goto out;
     }
-    if (hm_sandbox_opt(&cfg, c, optarg, &err) < 0) {
+    if (hm_sandbox_opt(&cfg, &snap, c, optarg, &err) < 0) {
       hm_cli_error("run", &err);
       goto out;
     }
@@ -57,6 +58,7 @@ int hm_cmd_run(int argc, char **argv) {
   }
   hm_sandbox_result_free(&res);
 out:
+  hm_cli_snapshot_free(&snap);
   hm_sandbox_config_free(&cfg);
   return code;
 }

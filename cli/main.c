@@ -12,6 +12,8 @@ static const char usage[] =
     "  digest [OPTIONS] PATH|GLOB...   sha256sum-format digests of files\n"
     "  sign --key KEY.pem FILE         add a DSSE signature to a statement or envelope\n"
     "  verify [POLICY] ATTESTATION     check signatures, subjects and policy offline\n"
+    "  snapshot fetch --into DIR LOCKFILE...  fetch and pin every dependency, offline use\n"
+    "  snapshot verify DIR             re-hash a vendor snapshot\n"
     "  doctor                          can this host sandbox? if not, the exact fix\n\n"
     "  --version                       print the version\n"
     "  -h, --help                      show this help; COMMAND --help for a command's\n";
@@ -40,6 +42,8 @@ int main(int argc, char **argv) {
     return hm_cmd_sign(argc - 1, argv + 1);
   if (strcmp(cmd, "verify") == 0)
     return hm_cmd_verify(argc - 1, argv + 1);
+  if (strcmp(cmd, "snapshot") == 0)
+    return hm_cmd_snapshot(argc - 1, argv + 1);
   if (strcmp(cmd, "doctor") == 0)
     return hm_cmd_doctor(argc - 1, argv + 1);
   fprintf(stderr, "hermetic: unknown command '%s'\nTry 'hermetic --help'.\n", cmd);

@@ -26,7 +26,8 @@ static int parse_number(const char *opt, const char *arg, bool size, uint64_t mi
   return 0;
 }
 
-int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_error *err) {
+int hm_sandbox_opt(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, int opt, const char *arg,
+                   hm_error *err) {
   uint64_t v;
   int r;
   switch (opt) {
@@ -68,6 +69,8 @@ int hm_sandbox_opt(struct hm_sandbox_config *cfg, int opt, const char *arg, hm_e
     free(cfg->report_path);
     cfg->report_path = strdup(arg);
     return cfg->report_path ? 0 : hm_error_set(err, ENOMEM, "out of memory");
+  case HM_OPT_SNAPSHOT:
+    return hm_cli_snapshot_use(cfg, snap, arg, err);
   case HM_OPT_STATUS_FD:
     if ((r = parse_number("--status-fd", arg, false, 0, &v, err)) < 0)
       return r;

@@ -287,6 +287,12 @@ static json_object *build_definition(const struct hm_prov_params *p, bool on_git
       json_object_object_add(s, "digest", digest1("gitCommit", p->source->commit));
     json_object_object_add(ext, "source", s);
   }
+  if (p->snapshot_sha256) {
+    json_object *snap = json_object_new_object();
+    json_object_object_add(snap, "digest", digest1("sha256", p->snapshot_sha256));
+    json_object_object_add(snap, "entries", json_object_new_uint64(p->snapshot_entries));
+    json_object_object_add(ext, "snapshot", snap);
+  }
   json_object *env = json_object_new_object();
   for (char *const *e = p->env_set; e && *e; e++) {
     const char *eq = strchr(*e, '=');

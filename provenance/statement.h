@@ -50,6 +50,8 @@ struct hm_prov_params {
   struct timespec started, finished;
   char *const *envp;             /* GITHUB_* context */
   json_object *extra_dependencies; /* more resolvedDependencies (borrowed array; may be NULL) */
+  const char *snapshot_sha256;   /* --snapshot: sha256 of its manifest.json; NULL: none */
+  size_t snapshot_entries;       /* how many artifacts it lists */
   const struct hm_prov_subject *subjects;
   size_t n_subjects;
 };

@@ -16,6 +16,8 @@
  * the build cannot read anything owned by root or by the workspace owner outside the
  * workspace (which is idmapped back to its owner). */
 #define HM_ROOT_MODE_HOST_ID 1999999999u
+/* The build's HOME: a private tmpfs. */
+#define HM_SANDBOX_HOME "/home/build"
 /* Grace between SIGTERM and SIGKILL on --timeout. */
 #define HM_TIMEOUT_GRACE_MS 2000
 

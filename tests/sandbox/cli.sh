@@ -106,8 +106,9 @@ case_man_page() {
   local man=${HM_SOURCE_ROOT:-}/docs/hermetic.1 opts="" o text missing=""
   [ -f "$man" ] || skip "docs/hermetic.1 is absent"
   local cmd
-  for cmd in run build digest sign verify doctor; do
-    o=$(hm "$cmd" --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*')
+  for cmd in run build digest sign verify doctor "snapshot fetch"; do
+    # shellcheck disable=SC2086 # "snapshot fetch" is two words on purpose
+    o=$(hm $cmd --help 2>&1 | grep -oE -- '--[a-z][a-z0-9-]*')
     [ -n "$o" ] || fail "no long options in 'hermetic $cmd --help'"
     opts="$opts $o"
   done
