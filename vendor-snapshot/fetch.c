@@ -8,8 +8,8 @@
  * exactly the entry's URLs. */
 #include "snapshot-int.h"
 #include "store-int.h"
+#include "curl-load.h"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -22,6 +22,9 @@
 
 /* X_VERIFIED: the part file matched its digest and waits, closed, for admission at the
  * end of the run (one syncfs for all, instead of an fdatasync each: 7 ms apiece here). */
+/* libcurl's functions, loaded by hm_snap_fetch before anything here calls them. */
+static const struct hm_curl *C;
+
 enum xfer_state { X_PENDING, X_ACTIVE, X_VERIFIED, X_DONE, X_FAILED };
 
 struct fetch;
@@ -145,7 +148,7 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *data) {
 /* Called with the first byte of the final response's body: decide where it goes. */
 static int check_body_start(struct xfer *x) {
   long status = 0;
-  curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+  C->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
   x->body_checked = true;
   x->body_ok = false;
   if (status == 200) {
@@ -279,6 +282,9 @@ static void current_digest(struct xfer *x, char got[2 * EVP_MAX_MD_SIZE + 1]) {
 }
 
 static void verified(struct xfer *x) {
+  /* Start writing it back now, so that the one syncfs before admission finds little to do. */
+  if (x->fd >= 0)
+    sync_file_range(x->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
   close_part(x);
   x->state = X_VERIFIED;
   x->f->prog.done++;
@@ -331,9 +337,9 @@ static bool retryable_curl_error(CURLcode rc) {
 static void finish(struct xfer *x, CURLcode rc, bool stalled) {
   struct fetch *f = x->f;
   long status = 0;
-  curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-  curl_multi_remove_handle(f->multi, x->easy);
-  curl_easy_cleanup(x->easy);
+  C->easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+  C->multi_remove_handle(f->multi, x->easy);
+  C->easy_cleanup(x->easy);
   x->easy = NULL;
   f->active--;
   f->prog.active = f->active;
@@ -360,7 +366,7 @@ static void finish(struct xfer *x, CURLcode rc, bool stalled) {
       fail_entry(x, false);
   } else if (rc != CURLE_OK) {
     snprintf(x->reason, sizeof(x->reason), "%s: %s", x->url,
-             x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+             x->errbuf[0] ? x->errbuf : C->easy_strerror(rc));
     if (retryable_curl_error(rc))
       retry_later(x);
     else
@@ -386,7 +392,7 @@ static int start(struct xfer *x) {
   struct fetch *f = x->f;
   free(x->url);
   x->url = request_url(f, x->e->urls[x->url_index]);
-  CURL *c = x->easy = curl_easy_init();
+  CURL *c = x->easy = C->easy_init();
   if (!x->url || !c)
     return -ENOMEM;
   x->range_from = x->offset;
@@ -397,33 +403,58 @@ static int start(struct xfer *x) {
   x->last_byte = hm_now_ms();
   char range[32];
   snprintf(range, sizeof(range), "%llu-", (unsigned long long)x->offset);
-  bool ok = curl_easy_setopt(c, CURLOPT_URL, x->url) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_PRIVATE, x) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_WRITEDATA, x) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_HEADERDATA, x) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, f->o->connect_timeout_ms) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_USERAGENT, "hermetic/" HERMETIC_VERSION) == CURLE_OK &&
-            curl_easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024) == CURLE_OK &&
+  bool ok = C->easy_setopt(c, CURLOPT_URL, x->url) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_PRIVATE, x) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_WRITEDATA, x) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_HEADERDATA, x) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_MAXREDIRS, 10L) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, f->o->connect_timeout_ms) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_USERAGENT, "hermetic/" HERMETIC_VERSION) == CURLE_OK &&
+            C->easy_setopt(c, CURLOPT_BUFFERSIZE, 128L * 1024) == CURLE_OK &&
             /* Wait for a connection to the same host to say whether it multiplexes (HTTP/2)
              * rather than open another: one TLS handshake for a registry, not sixteen. */
-            curl_easy_setopt(c, CURLOPT_PIPEWAIT, 1L) == CURLE_OK &&
-            (x->offset == 0 || curl_easy_setopt(c, CURLOPT_RANGE, range) == CURLE_OK);
-  if (!ok || curl_multi_add_handle(f->multi, c) != CURLM_OK) {
-    curl_easy_cleanup(c);
+            C->easy_setopt(c, CURLOPT_PIPEWAIT, 1L) == CURLE_OK &&
+            (x->offset == 0 || C->easy_setopt(c, CURLOPT_RANGE, range) == CURLE_OK);
+  if (!ok || C->multi_add_handle(f->multi, c) != CURLM_OK) {
+    C->easy_cleanup(c);
     x->easy = NULL;
     return -ENOMEM;
   }
   x->state = X_ACTIVE;
   f->active++;
   f->prog.active = f->active;
+  return 0;
+}
+
+/* Open x's part file when its first transfer is due (not all up front: the first
+ * request goes out sooner) and hash what an earlier attempt or run left in it. */
+static int open_part(struct xfer *x) {
+  struct fetch *f = x->f;
+  hm_error perr = {0};
+  x->fd = hm_snap_store_part_open(f->store, x->e, &perr);
+  if (x->fd < 0) {
+    snprintf(x->reason, sizeof(x->reason), "%s", perr.msg);
+    return x->fd;
+  }
+  if (!(x->md = EVP_MD_CTX_new()) || load_part(x) < 0) {
+    snprintf(x->reason, sizeof(x->reason), "reading its partial download: %s", strerror(errno));
+    return -EIO;
+  }
+  if (x->offset > 0) {
+    /* An earlier run may have been stopped after the download matched, before it was
+     * admitted: then there is nothing left to fetch. */
+    char got[2 * EVP_MAX_MD_SIZE + 1];
+    current_digest(x, got);
+    if (strcmp(got, x->e->hex) == 0)
+      verified(x);
+  }
   return 0;
 }
 
@@ -439,6 +470,14 @@ static double start_due(struct fetch *f) {
       if (x->retry_at - now < wait)
         wait = x->retry_at - now;
       continue;
+    }
+    if (x->fd < 0) {
+      if (open_part(x) < 0) {
+        fail_entry(x, false);
+        continue;
+      }
+      if (x->state == X_VERIFIED)
+        continue;
     }
     if (start(x) < 0) {
       snprintf(x->reason, sizeof(x->reason), "cannot start a transfer: out of memory");
@@ -471,25 +510,27 @@ static int run_loop(struct fetch *f) {
   while (remaining(f) > 0) {
     double wait = start_due(f);
     int running = 0; /* finished transfers are collected below, whatever it says */
-    CURLMcode mc = curl_multi_perform(f->multi, &running);
+    CURLMcode mc = C->multi_perform(f->multi, &running);
     if (mc != CURLM_OK)
-      return hm_error_set(f->err, EIO, "libcurl: %s", curl_multi_strerror(mc));
+      return hm_error_set(f->err, EIO, "libcurl: %s", C->multi_strerror(mc));
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(f->multi, &left)))
+    while ((msg = C->multi_info_read(f->multi, &left)))
       if (msg->msg == CURLMSG_DONE) {
         struct xfer *x = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+        C->easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         finish(x, msg->data.result, false);
       }
     check_stalls(f);
     report_progress(f, false);
     if (remaining(f) == 0)
       break;
+    /* Slots freed above are filled before waiting, not after the next timeout. */
+    wait = start_due(f);
     if (f->active > 0) {
-      mc = curl_multi_poll(f->multi, NULL, 0, (int)(wait < 1 ? 1 : wait), NULL);
+      mc = C->multi_poll(f->multi, NULL, 0, (int)(wait < 1 ? 1 : wait), NULL);
       if (mc != CURLM_OK)
-        return hm_error_set(f->err, EIO, "libcurl: %s", curl_multi_strerror(mc));
+        return hm_error_set(f->err, EIO, "libcurl: %s", C->multi_strerror(mc));
     } else if (f->active == 0 && wait > 0) {
       struct timespec ts = {.tv_sec = (time_t)(wait / 1000),
                             .tv_nsec = (long)((wait - (double)(long)(wait / 1000) * 1000) * 1e6)};
@@ -518,27 +559,13 @@ static int prepare(struct fetch *f, struct hm_snap_list *list) {
       continue;
     }
     x->state = X_PENDING;
-    x->fd = hm_snap_store_part_open(f->store, x->e, f->err);
-    if (x->fd < 0)
-      return x->fd;
-    if (!(x->md = EVP_MD_CTX_new()))
-      return hm_error_set(f->err, ENOMEM, "out of memory");
-    if (load_part(x) < 0)
-      return hm_error_errno(f->err, errno, "reading the partial download of %s", x->e->name);
-    if (x->offset > 0) {
-      /* An earlier run may have been stopped after the download matched, before it was
-       * admitted: then there is nothing left to fetch. */
-      char got[2 * EVP_MAX_MD_SIZE + 1];
-      current_digest(x, got);
-      if (strcmp(got, x->e->hex) == 0)
-        verified(x);
-    }
   }
   return 0;
 }
 
-/* Every verified download: synced once, then renamed into blobs/ and linked for npm, then
- * synced again so that the names are on disk before a manifest lists them. */
+/* Every verified download, synced (its writeback was started when it matched), then renamed
+ * into blobs/ and linked for npm. A crash before the renames reach the disk loses names,
+ * never content: the next fetch finds the part files complete and admits them. */
 static int admit_verified(struct fetch *f) {
   size_t pending = 0;
   for (size_t i = 0; i < f->n; i++)
@@ -554,15 +581,15 @@ static int admit_verified(struct fetch *f) {
       return hm_error_wrap(f->err, "storing %s", x->e->name);
     x->state = X_DONE;
   }
-  return r < 0 ? r : hm_snap_store_sync(f->store, f->err);
+  return r;
 }
 
 static void cleanup(struct fetch *f) {
   for (size_t i = 0; f->x && i < f->n; i++) {
     struct xfer *x = &f->x[i];
     if (x->easy) {
-      curl_multi_remove_handle(f->multi, x->easy);
-      curl_easy_cleanup(x->easy);
+      C->multi_remove_handle(f->multi, x->easy);
+      C->easy_cleanup(x->easy);
     }
     close_part(x);
     EVP_MD_CTX_free(x->md);
@@ -570,8 +597,8 @@ static void cleanup(struct fetch *f) {
   }
   free(f->x);
   if (f->multi)
-    curl_multi_cleanup(f->multi);
-  curl_global_cleanup();
+    C->multi_cleanup(f->multi);
+  C->global_cleanup();
 }
 
 void hm_snap_fetch_opts_init(struct hm_snap_fetch_opts *o) {
@@ -603,10 +630,12 @@ int hm_snap_fetch(struct hm_snap_store *store, struct hm_snap_list *list,
   f.md_sha1 = EVP_sha1();
   f.md_sha256 = EVP_sha256();
   f.md_sha512 = EVP_sha512();
-  if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+  if (!(C = hm_curl_load(err)))
+    return -ELIBACC;
+  if (C->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
     return hm_error_set(err, EIO, "libcurl could not be initialised");
   f.x = calloc(list->n ? list->n : 1, sizeof(*f.x));
-  f.multi = curl_multi_init();
+  f.multi = C->multi_init();
   int r;
   if (!f.x || !f.multi)
     r = hm_error_set(err, ENOMEM, "out of memory");

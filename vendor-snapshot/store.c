@@ -37,7 +37,8 @@ static int ensure_dir(struct hm_snap_store *s, const char *relpath, hm_error *er
 
 int hm_snap_store_open(const char *dir, bool create, struct hm_snap_store **out, hm_error *err) {
   static const char *const subdirs[] = {
-      "blobs/sha1", "blobs/sha256", "blobs/sha512", "npm/_cacache/content-v2", "tmp"};
+      "blobs/sha1", "blobs/sha256", "blobs/sha512", "npm/_cacache/content-v2/sha1",
+      "npm/_cacache/content-v2/sha256", "npm/_cacache/content-v2/sha512", "tmp"};
   _cleanup_free_ struct hm_snap_store *s = calloc(1, sizeof(*s));
   if (!s)
     return hm_error_set(err, ENOMEM, "out of memory");
@@ -93,13 +94,24 @@ static int link_npm(struct hm_snap_store *s, enum hm_snap_algo algo, const char 
   if (fstatat(s->dirfd, npmrel, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == blob->st_ino &&
       st.st_dev == blob->st_dev)
     return 0;
-  snprintf(dirrel, sizeof(dirrel), "%s", npmrel);
-  *strrchr(dirrel, '/') = '\0';
-  int r = ensure_dir(s, dirrel, err);
-  if (r < 0)
-    return r;
   if (linkat(s->dirfd, blobrel, s->dirfd, npmrel, 0) == 0)
     return 0;
+  if (errno == ENOENT) {
+    /* The <xx>/<yy> directories: two mkdirat below the content-v2/<algo> that
+     * hm_snap_store_open made, not a walk from DIR for every blob. */
+    snprintf(dirrel, sizeof(dirrel), "%s", npmrel);
+    char *slash = strrchr(dirrel, '/');
+    *slash = '\0';
+    char *mid = strrchr(dirrel, '/');
+    *mid = '\0';
+    if (mkdirat(s->dirfd, dirrel, 0755) < 0 && errno != EEXIST)
+      return hm_error_errno(err, errno, "%s/%s", s->path, dirrel);
+    *mid = '/';
+    if (mkdirat(s->dirfd, dirrel, 0755) < 0 && errno != EEXIST)
+      return hm_error_errno(err, errno, "%s/%s", s->path, dirrel);
+    if (linkat(s->dirfd, blobrel, s->dirfd, npmrel, 0) == 0)
+      return 0;
+  }
   if (errno != EEXIST)
     return hm_error_errno(err, errno, "%s/%s", s->path, npmrel);
   char tmprel[HM_SNAP_RELPATH_MAX];
@@ -108,7 +120,7 @@ static int link_npm(struct hm_snap_store *s, enum hm_snap_algo algo, const char 
   if (linkat(s->dirfd, blobrel, s->dirfd, tmprel, 0) < 0)
     return hm_error_errno(err, errno, "%s/%s", s->path, tmprel);
   if (renameat(s->dirfd, tmprel, s->dirfd, npmrel) < 0) {
-    r = hm_error_errno(err, errno, "%s/%s", s->path, npmrel);
+    int r = hm_error_errno(err, errno, "%s/%s", s->path, npmrel);
     unlinkat(s->dirfd, tmprel, 0);
     return r;
   }
