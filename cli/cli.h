@@ -85,6 +85,10 @@ int hm_cli_snapshot_use(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *s
                         hm_error *err);
 void hm_cli_snapshot_free(struct hm_cli_snapshot *snap);
 
+/* With GITHUB_ACTIONS=true: the step script, file-command files and GitHub context for a
+ * `shell: hermetic run -- bash -e {0}` step (github_shell.c). */
+int hm_cli_github_shell(struct hm_sandbox_config *cfg, char *const *argv, hm_error *err);
+
 /* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
 int hm_sandbox_opt(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, int opt, const char *arg,
                    hm_error *err);

@@ -40,7 +40,7 @@ int hm_cmd_run(int argc, char **argv) {
     }
   }
   cfg.argv = argv + optind;
-  if (hm_sandbox_config_finish(&cfg, &err) < 0) {
+  if (hm_cli_github_shell(&cfg, cfg.argv, &err) < 0 || hm_sandbox_config_finish(&cfg, &err) < 0) {
     hm_cli_error("run", &err);
     goto out;
   }
