@@ -88,6 +88,9 @@ bool hm_is_lower_hex(const char *s, size_t n);
 /* Lowercase hex of len bytes into out (2*len+1). */
 void hm_hex(const unsigned char *in, size_t len, char *out);
 
+/* How many threads a parallel job should use: the CPUs this process may run on. */
+size_t hm_cpu_count(void);
+
 /* Monotonic milliseconds, for setup timings. */
 double hm_now_ms(void);
 

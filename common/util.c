@@ -1,6 +1,7 @@
 #include "hm-util.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <time.h>
 
@@ -233,4 +234,15 @@ double hm_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+size_t hm_cpu_count(void) {
+  cpu_set_t set;
+  long n = 0;
+  /* The CPUs this process may run on (taskset, cgroup cpusets), else the online count. */
+  if (sched_getaffinity(0, sizeof set, &set) == 0)
+    n = CPU_COUNT(&set);
+  if (n <= 0)
+    n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (size_t)n : 1;
 }

@@ -266,17 +266,6 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static size_t cpu_count(void) {
-  cpu_set_t set;
-  long n = 0;
-  /* The CPUs we may run on (taskset, cgroup cpusets), else the online count. */
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    n = CPU_COUNT(&set);
-  if (n <= 0)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (size_t)n : 1;
-}
-
 static void fetch_free(EVP_MD *(*md)[2]) {
   EVP_MD_free((*md)[0]);
   EVP_MD_free((*md)[1]);
@@ -294,7 +283,7 @@ int hm_digest_files(int dirfd, struct hm_digest_job *jobs, size_t n, unsigned al
   if ((algos & HM_DIGEST_SHA512) && !(md[1] = EVP_MD_fetch(NULL, "SHA512", NULL)))
     return hm_error_set(err, ENOSYS, "OpenSSL has no SHA512");
 
-  size_t nthreads = cpu_count();
+  size_t nthreads = hm_cpu_count();
   if (nthreads > n)
     nthreads = n;
   if (nthreads > MAX_THREADS)

@@ -414,17 +414,6 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-static size_t cpu_count(void) {
-  cpu_set_t set;
-  long n = 0;
-  /* The CPUs this process may run on (taskset, cgroup cpusets), else the online count. */
-  if (sched_getaffinity(0, sizeof set, &set) == 0)
-    n = CPU_COUNT(&set);
-  if (n <= 0)
-    n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 0 ? (size_t)n : 1;
-}
-
 static int fetch_digests(EVP_MD *md[4], hm_error *err) {
   static const char *const names[4] = {NULL, "SHA1", "SHA256", "SHA512"};
   for (size_t a = 1; a < 4; a++)
@@ -435,7 +424,7 @@ static int fetch_digests(EVP_MD *md[4], hm_error *err) {
 
 /* Worker 0 is this thread; a thread that fails to start only means fewer helpers. */
 static int run_pool(struct pool *p, unsigned jobs, hm_error *err) {
-  size_t n = jobs ? jobs : cpu_count();
+  size_t n = jobs ? jobs : hm_cpu_count();
   if (n > p->items->n)
     n = p->items->n;
   if (n > MAX_THREADS)
