@@ -35,7 +35,7 @@ static const char sign_usage[] =
     "  -k, --key KEY.pem     the private key (required)\n"
     "  -o, --output OUT      write to OUT atomically (a temporary file renamed over it,\n"
     "                        which replaces a symlink at OUT rather than following it);\n"
-    "                        default: standard output\n"
+    "                        default, or \"-\": standard output\n"
     "  -h, --help            show this help and exit\n"
     "\n"
     "Exit status: 0 signed, 1 the input, the key or the output could not be used (the\n"
@@ -95,6 +95,8 @@ int hm_cmd_sign(int argc, char **argv) {
                               argc - optind);
   }
   const char *input = argv[optind];
+  if (out && strcmp(out, "-") == 0) /* "-o -": standard output, as without -o */
+    out = NULL;
 
   hm_error err = {0};
   char out_abs[PATH_MAX];
