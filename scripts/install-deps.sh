@@ -13,6 +13,9 @@ set -euo pipefail
 # python3-securesystemslib with python3-cryptography and python3-nacl (Ed25519) for the
 # interop suite. Fuzzing (tests/fuzz, -Dfuzzing=true): clang and libclang-rt-14-dev
 # (libFuzzer and the sanitizer runtimes). bench/digest: time (/usr/bin/time). tests/build: git.
+# Snapshot tests and bench/snapshot: curl, ca-certificates, and node with npm (the real
+# npm project; Debian's nodejs and npm only when no node/npm is on PATH, e.g. from
+# NodeSource). GitHub actions tests (tests/actions, tests/lint): python3-yaml, shellcheck.
 packages=(
   meson ninja-build gcc libc6-dev make pkg-config
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libssl-dev libjson-c-dev
@@ -21,7 +24,11 @@ packages=(
   openssl python3-securesystemslib python3-cryptography python3-nacl
   clang libclang-rt-14-dev
   time git
+  curl ca-certificates python3-yaml shellcheck
 )
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
