@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define HM_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define HM_HOME "/home/build"
+#define HM_HOME HM_SANDBOX_HOME
 /* 1980-01-01T00:00:00Z: the earliest time ZIP can store, so zip-based tools accept it. */
 #define HM_DEFAULT_SOURCE_DATE_EPOCH "315532800"
 

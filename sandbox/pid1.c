@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -62,7 +63,19 @@ static void close_inherited_fds(int keep) {
 
 static void noop_handler(int sig) { (void)sig; }
 
-/* execvpe() searches the caller's PATH, not the one in envp: search the build's own. */
+/* What the command's process needs. It shares the init's memory until execve (a vfork),
+ * so it reads this, writes only the failure fields, and calls nothing that allocates,
+ * locks or formats: the init, resumed once the child has exec'd or exited, reports a
+ * failed set-up step. */
+struct spawn {
+  struct hm_launch_ctx *ctx;
+  uint64_t reset;           /* signals (bit s-1) ignored or caught: back to SIG_DFL */
+  const char *failed_step;  /* set by the child when it gives up */
+  int failed_errno;
+};
+
+/* execvpe() searches the caller's PATH, not the one in envp: search the build's own.
+ * Async-signal-safe: the path is assembled by hand in a stack buffer. */
 static int exec_in_path(char *const argv[], char *const envp[]) {
   const char *file = argv[0];
   if (strchr(file, '/')) {
@@ -74,16 +87,23 @@ static int exec_in_path(char *const argv[], char *const envp[]) {
     if (strncmp(envp[i], "PATH=", 5) == 0)
       path = envp[i] + 5;
   int saw_eacces = 0, last = ENOENT;
+  size_t fl = strlen(file);
   char buf[4096];
   for (const char *p = path;; p++) {
     const char *end = strchrnul(p, ':');
     size_t dl = (size_t)(end - p);
-    if (dl == 0) /* an empty entry means the current directory */
-      snprintf(buf, sizeof buf, "%s", file);
-    else
-      snprintf(buf, sizeof buf, "%.*s/%s", (int)dl, p, file);
-    execve(buf, argv, envp);
-    switch (errno) {
+    if (dl + 1 + fl >= sizeof buf) {
+      last = ENAMETOOLONG;
+    } else {
+      /* an empty entry means the current directory */
+      memcpy(buf, p, dl);
+      if (dl)
+        buf[dl++] = '/';
+      memcpy(buf + dl, file, fl + 1);
+      execve(buf, argv, envp);
+      last = errno;
+    }
+    switch (last) {
     case EACCES:
       saw_eacces = 1;
       break;
@@ -94,54 +114,110 @@ static int exec_in_path(char *const argv[], char *const envp[]) {
     case ENAMETOOLONG:
       break;
     default:
-      return errno; /* ENOEXEC, E2BIG, ...: found but cannot run it */
+      return last; /* ENOEXEC, E2BIG, ...: found but cannot run it */
     }
     if (!*end)
       break;
     p = end;
   }
-  return saw_eacces ? EACCES : last;
+  return saw_eacces ? EACCES : ENOENT;
 }
 
-/* In the command's process, between fork and execve. */
-__attribute__((noreturn)) static void start_command(struct hm_launch_ctx *ctx) {
-  const struct hm_sandbox_config *cfg = ctx->cfg;
-  int sock = ctx->sock;
-  hm_error err = {0};
+static const char step_workspace[] = "entering the workspace";
+
+__attribute__((noreturn)) static void child_fail(struct spawn *sp, const char *step, int e) {
+  sp->failed_step = step;
+  sp->failed_errno = e;
+  _exit(125);
+}
+
+/* In the command's process, between clone and execve: the process is already without
+ * capabilities, as the build's uid, with no_new_privs (the init dropped everything before
+ * the spawn). Not instrumented by ASan: it runs on a borrowed stack that ASan does not
+ * know, and must not call into its runtime's allocator either. */
+__attribute__((no_sanitize_address)) static int command_main(void *arg) {
+  struct spawn *sp = arg;
+  const struct hm_sandbox_config *cfg = sp->ctx->cfg;
   /* A new session: no controlling terminal, so no TIOCSTI into the caller's terminal even
    * without seccomp (CVE-2017-5226). */
   if (setsid() < 0)
-    die(sock, "setsid: %s", strerror(errno));
-  for (int s = 1; s < NSIG; s++)
-    if (s != SIGKILL && s != SIGSTOP)
-      signal(s, SIG_DFL);
-  /* The launcher blocked the signals it waits for; the build starts with none blocked. */
+    child_fail(sp, "setsid", errno);
+  /* The init's handlers must never run here, and ignored signals stay ignored across
+   * execve: both go back to the default. The init blocked every signal for the clone. */
+  struct sigaction dfl = {.sa_handler = SIG_DFL};
+  for (int s = 1; s < NSIG && s <= 64; s++)
+    if (sp->reset & (1ull << (s - 1)) && s != SIGKILL && s != SIGSTOP)
+      sigaction(s, &dfl, NULL); /* glibc's own signals refuse: execve resets those */
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
-    die(sock, "PR_SET_PDEATHSIG: %s", strerror(errno));
+    child_fail(sp, "PR_SET_PDEATHSIG", errno);
   if (chdir(cfg->workspace) < 0)
-    die(sock, "entering the workspace %s: %s", cfg->workspace, strerror(errno));
-  if (hm_limits_apply_rlimits(cfg, &err) < 0)
-    die_err(sock, "limits", &err);
-  if (hm_caps_drop_bounding(&err) < 0)
-    die_err(sock, "capabilities", &err);
-  if (ctx->root_mode && raw_setgroups0() < 0)
-    die(sock, "setgroups: %s", strerror(errno));
-  if (raw_setresid(HM_BUILD_UID, HM_BUILD_GID) < 0)
-    die(sock, "switching to the build user %d: %s", HM_BUILD_UID, strerror(errno));
-  if (hm_caps_clear(&err) < 0 || hm_caps_verify_empty(&err) < 0)
-    die_err(sock, "capabilities", &err);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    die(sock, "no_new_privs: %s", strerror(errno));
-  close_inherited_fds(sock);
-  int r = hm_seccomp_install(&ctx->seccomp);
+    child_fail(sp, step_workspace, errno);
+  int r = hm_limits_apply_rlimits(cfg, NULL);
   if (r < 0)
-    die(sock, "installing the seccomp filter: %s", strerror(-r));
-  int e = exec_in_path(cfg->argv, ctx->envp);
+    child_fail(sp, "setting the --pids/--memory limits", -r);
+  /* Every fd above stderr but our channel to the launcher (O_CLOEXEC), for exec errors. */
+  int sock = sp->ctx->sock;
+  if (sock > 3)
+    syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u);
+  syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u);
+  r = hm_seccomp_install(&sp->ctx->seccomp);
+  if (r < 0)
+    child_fail(sp, "installing the seccomp filter", -r);
+  int e = exec_in_path(cfg->argv, sp->ctx->envp);
+  /* Sent from here (sendmsg is async-signal-safe), not left to the init: under valgrind,
+   * which runs a vfork as a fork, the init does not see this memory. */
   hm_msg_send(sock, HM_MSG_EXEC_FAILED, e, cfg->argv[0], strlen(cfg->argv[0]));
   _exit(e == ENOENT ? 127 : 126);
+}
+
+/* Signals this process ignores or catches, from /proc/self/status (SigIgn, SigCgt): one
+ * read instead of a sigaction() per signal. All of them when it cannot be read. */
+static uint64_t non_default_signals(void) {
+  _cleanup_free_ char *status = NULL;
+  if (hm_read_file("/proc/self/status", &status, NULL, NULL) < 0)
+    return ~0ull;
+  uint64_t mask = 0;
+  int found = 0;
+  static const char *const fields[] = {"\nSigIgn:", "\nSigCgt:"};
+  for (size_t i = 0; i < HM_ARRAY_SIZE(fields); i++) {
+    const char *p = strstr(status, fields[i]);
+    char *end;
+    if (!p)
+      continue;
+    errno = 0;
+    unsigned long long v = strtoull(p + strlen(fields[i]), &end, 16);
+    if (errno || end == p + strlen(fields[i]))
+      continue;
+    mask |= v;
+    found++;
+  }
+  return found == 2 ? mask : ~0ull;
+}
+
+/* Start the command with clone(CLONE_VM | CLONE_VFORK), as posix_spawn does: no copy of
+ * the init's page tables (a fork costs about a millisecond here) and the init sleeps until
+ * the child has exec'd. Every signal is blocked across the clone so that none of the
+ * init's handlers runs in the child; the child unblocks them once they are reset. */
+static pid_t spawn_command(struct hm_launch_ctx *ctx) {
+  struct spawn sp = {.ctx = ctx, .reset = non_default_signals()};
+  /* The child's stack: ours, below which we do not go while it runs (we sleep). */
+  char stack[128 * 1024] __attribute__((aligned(16)));
+  sigset_t all, old;
+  sigfillset(&all);
+  sigprocmask(SIG_SETMASK, &all, &old);
+  pid_t pid = clone(command_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+  int e = errno;
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (pid < 0)
+    die(ctx->sock, "starting the command: clone: %s", strerror(e));
+  if (sp.failed_step == step_workspace)
+    die(ctx->sock, "%s %s: %s", step_workspace, ctx->cfg->workspace, strerror(sp.failed_errno));
+  if (sp.failed_step)
+    die(ctx->sock, "%s: %s", sp.failed_step, strerror(sp.failed_errno));
+  return pid;
 }
 
 /* The GO message: index i < n_sources is the O_PATH source i; n_sources + i is the
@@ -187,18 +263,21 @@ static void add_timing(json_object *t, const char *name, double start) {
   json_object_object_add(t, name, json_object_new_double(hm_now_ms() - start));
 }
 
-/* PID 1 keeps nothing either once the command runs. */
-static void drop_own_privileges(struct hm_launch_ctx *ctx) {
+/* Everything the command must not have, dropped by the init for itself before it starts
+ * the command, which inherits it: no window in which the init is more privileged than the
+ * build it runs, and one drop instead of two. */
+static void drop_privileges(struct hm_launch_ctx *ctx) {
   hm_error err;
   if (hm_caps_drop_bounding(&err) < 0)
-    die_err(ctx->sock, "init capabilities", &err);
-  if (ctx->root_mode) {
-    /* Same uid as the build, so it may forward signals without CAP_KILL. */
-    if (raw_setgroups0() < 0 || raw_setresid(HM_BUILD_UID, HM_BUILD_GID) < 0)
-      die(ctx->sock, "init switching to the build user: %s", strerror(errno));
-  }
-  if (hm_caps_clear(&err) < 0)
-    die_err(ctx->sock, "init capabilities", &err);
+    die_err(ctx->sock, "capabilities", &err);
+  /* Raw calls (see raw_setresid). Started as root: the same uid as the build, so the init
+   * may forward signals without CAP_KILL. */
+  if (ctx->root_mode && raw_setgroups0() < 0)
+    die(ctx->sock, "setgroups: %s", strerror(errno));
+  if (raw_setresid(HM_BUILD_UID, HM_BUILD_GID) < 0)
+    die(ctx->sock, "switching to the build user %d: %s", HM_BUILD_UID, strerror(errno));
+  if (hm_caps_clear(&err) < 0 || hm_caps_verify_empty(&err) < 0)
+    die_err(ctx->sock, "capabilities", &err);
   /* A credential change resets these two. */
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 ||
       prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -298,12 +377,8 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   }
   sigprocmask(SIG_BLOCK, &set, NULL);
 
-  pid_t cmd = fork();
-  if (cmd < 0)
-    die(sock, "starting the command: fork: %s", strerror(errno));
-  if (cmd == 0)
-    start_command(ctx);
-  drop_own_privileges(ctx);
+  drop_privileges(ctx);
+  pid_t cmd = spawn_command(ctx);
   close_inherited_fds(sock);
   hm_msg_send(sock, HM_MSG_STARTED, cmd, NULL, 0);
   supervise(ctx, cmd, &set);

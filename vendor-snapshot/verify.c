@@ -306,6 +306,7 @@ struct pool {
   int dirfd;
   EVP_MD *md[4]; /* indexed by enum hm_snap_algo */
   struct items *items;
+  size_t *order; /* indices into items, largest first */
   atomic_size_t next;
 };
 
@@ -409,9 +410,27 @@ static void *worker_main(void *arg) {
     size_t i = atomic_fetch_add_explicit(&w->pool->next, 1, memory_order_relaxed);
     if (i >= it->n)
       break;
-    check_item(w, &it->v[i]);
+    check_item(w, &it->v[w->pool->order[i]]);
   }
   return NULL;
+}
+
+static int larger_first(const void *a, const void *b, void *items) {
+  const struct items *it = items;
+  uint64_t sa = it->v[*(const size_t *)a].size, sb = it->v[*(const size_t *)b].size;
+  return sa < sb ? 1 : sa > sb ? -1 : 0;
+}
+
+/* Largest first (longest-processing-time order): one big tarball taken last would leave
+ * the other threads idle while it is hashed (webpack is 40% of a 159-package store). */
+static size_t *order_by_size(const struct items *it) {
+  size_t *order = malloc((it->n ? it->n : 1) * sizeof *order);
+  if (!order)
+    return NULL;
+  for (size_t i = 0; i < it->n; i++)
+    order[i] = i;
+  qsort_r(order, it->n, sizeof *order, larger_first, (void *)it);
+  return order;
 }
 
 static int fetch_digests(EVP_MD *md[4], hm_error *err) {
@@ -517,6 +536,9 @@ int hm_snap_verify(const char *dir, unsigned jobs, hm_snap_problem_fn problem, v
   if (r == 0)
     r = fetch_digests(md, err);
   memcpy(pool.md, md, sizeof md);
+  _cleanup_free_ size_t *order = NULL;
+  if (r == 0 && !(order = pool.order = order_by_size(&it)))
+    r = hm_error_set(err, ENOMEM, "out of memory");
   if (r == 0)
     r = run_pool(&pool, jobs, err);
   if (r == 0)
