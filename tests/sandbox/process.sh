@@ -192,6 +192,36 @@ case_sysv_ipc() {
   [ $bad -eq 0 ] || fail "a host SysV IPC object is visible inside"
 }
 
+# The init drops everything before it starts the command (which inherits it): while the
+# command runs, PID 1 is the build's uid with no capability in any set.
+case_init_unprivileged() {
+  local out
+  out=$(run_ws -- sh -c 'grep -E "^(Uid|Gid|Groups|CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):" /proc/1/status' 2>&1)
+  expect_rc 0 $? "reading /proc/1/status" "$out"
+  echo "$out"
+  expect_match '^Uid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$' "$out" "PID 1's uids"
+  expect_match '^Gid:[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000[[:space:]]+1000$' "$out" "PID 1's gids"
+  local c
+  for c in CapInh CapPrm CapEff CapBnd CapAmb; do
+    expect_match "^$c:[[:space:]]+0000000000000000\$" "$out" "PID 1's $c"
+  done
+  expect_match '^NoNewPrivs:[[:space:]]+1$' "$out" "PID 1's no_new_privs"
+}
+
+# Signals the caller ignores or handles are back to their defaults in the command (an
+# ignored SIGINT or SIGPIPE would survive execve otherwise).
+case_signals_default() {
+  local out
+  out=$(trap '' INT PIPE HUP; run_ws -- sh -c 'grep -E "^Sig(Ign|Blk):" /proc/self/status' 2>&1)
+  expect_rc 0 $? "reading the command's signal state" "$out"
+  echo "$out"
+  expect_match '^SigBlk:[[:space:]]+0000000000000000$' "$out" "no signal blocked"
+  # sh itself may ignore nothing here; only SIGINT/SIGPIPE/SIGHUP from the caller matter.
+  local ign
+  ign=$(printf '%s\n' "$out" | awk '/^SigIgn:/ {print $2}')
+  (( (16#$ign & ((1 << 1) | (1 << 0) | (1 << 12))) == 0 )) || fail "SigIgn $ign keeps SIGHUP, SIGINT or SIGPIPE ignored"
+}
+
 run_case "a host process is invisible inside" case_host_pid_invisible
 run_case "a host process cannot be killed from inside" case_host_pid_unkillable
 run_case "/proc inside lists only the sandbox's few processes" case_few_pids
@@ -205,4 +235,6 @@ run_case "inherited fds (7, 9, 200) are closed inside" case_fds_closed
 run_case "the --status-fd descriptor is not inherited by the command" case_status_fd_closed
 run_case "/proc/1/exe and /proc/1/mem cannot be opened (nor PID 1's root and cwd)" case_proc1_links
 run_case "a host SysV shared memory segment and message queue are invisible inside" case_sysv_ipc
+run_case "while the command runs, PID 1 is the build uid with no capabilities and no_new_privs" case_init_unprivileged
+run_case "signals the caller ignores are back to default in the command" case_signals_default
 hm_finish
