@@ -23,7 +23,7 @@ open(sys.argv[2],"wb").write(base64.b64decode(e["payload"]))' "$1" "$2"
 no_provenance() {
   local f
   for f in hermetic.intoto.jsonl hermetic.statement.json hermetic.predicate.json hermetic.sha256; do
-    [ ! -e "$WS/$f" ] && [ ! -L "$WS/$f" ] || fail "$f was written"
+    { [ ! -e "$WS/$f" ] && [ ! -L "$WS/$f" ]; } || fail "$f was written"
   done
 }
 
@@ -44,24 +44,24 @@ case_writes_provenance() {
   expect_eq "application/vnd.in-toto+json" "$(json hermetic.intoto.jsonl 'd["payloadType"]')" "payloadType"
   expect_eq "[]" "$(json hermetic.intoto.jsonl 'd["signatures"]')" "unsigned envelope"
   s=hermetic.statement.json
-  expect_eq "https://in-toto.io/Statement/v1" "$(json $s 'd["_type"]')" "_type"
-  expect_eq "https://slsa.dev/provenance/v1" "$(json $s 'd["predicateType"]')" "predicateType"
-  expect_eq "dist/a.bin dist/b.bin dist/sub/deep/c.txt" "$(json $s '" ".join(x["name"] for x in d["subject"])')" "subjects sorted"
-  expect_eq "$(printf two | sha256sum | cut -d' ' -f1)" "$(json $s 'd["subject"][0]["digest"]["sha256"]')" "subject digest"
-  expect_eq "https://hermetic.dev/buildtypes/sandboxed-build/v1" "$(json $s 'd["predicate"]["buildDefinition"]["buildType"]')" "buildType"
+  expect_eq "https://in-toto.io/Statement/v1" "$(json "$s" 'd["_type"]')" "_type"
+  expect_eq "https://slsa.dev/provenance/v1" "$(json "$s" 'd["predicateType"]')" "predicateType"
+  expect_eq "dist/a.bin dist/b.bin dist/sub/deep/c.txt" "$(json "$s" '" ".join(x["name"] for x in d["subject"])')" "subjects sorted"
+  expect_eq "$(printf two | sha256sum | cut -d' ' -f1)" "$(json "$s" 'd["subject"][0]["digest"]["sha256"]')" "subject digest"
+  expect_eq "https://hermetic.dev/buildtypes/sandboxed-build/v1" "$(json "$s" 'd["predicate"]["buildDefinition"]["buildType"]')" "buildType"
   p='d["predicate"]["buildDefinition"]'
-  expect_eq "['sh', '-c']" "$(json $s "$p"'["externalParameters"]["command"][:2]')" "command recorded"
-  expect_eq "['dist/*.bin', 'dist/sub/**']" "$(json $s "$p"'["externalParameters"]["subjects"]')" "patterns recorded"
-  expect_eq "none" "$(json $s "$p"'["internalParameters"]["isolation"]["network"]["policy"]')" "isolation: network none"
-  expect_eq "enforce" "$(json $s "$p"'["internalParameters"]["isolation"]["seccomp"]["mode"]')" "isolation: seccomp enforced"
-  expect_eq "False" "$(json $s "'timings_ms' in $p"'["internalParameters"]["isolation"]')" "no timings in the claim"
+  expect_eq "['sh', '-c']" "$(json "$s" "$p"'["externalParameters"]["command"][:2]')" "command recorded"
+  expect_eq "['dist/*.bin', 'dist/sub/**']" "$(json "$s" "$p"'["externalParameters"]["subjects"]')" "patterns recorded"
+  expect_eq "none" "$(json "$s" "$p"'["internalParameters"]["isolation"]["network"]["policy"]')" "isolation: network none"
+  expect_eq "enforce" "$(json "$s" "$p"'["internalParameters"]["isolation"]["seccomp"]["mode"]')" "isolation: seccomp enforced"
+  expect_eq "False" "$(json "$s" "'timings_ms' in $p"'["internalParameters"]["isolation"]')" "no timings in the claim"
   r='d["predicate"]["runDetails"]'
-  expect_eq "https://hermetic.dev/builders/local/v1" "$(json $s "$r"'["builder"]["id"]')" "local builder id"
-  expect_eq "$(sha256sum <"$HERMETIC" | cut -d' ' -f1)" "$(json $s "$r"'["builder"]["builderDependencies"][0]["digest"]["sha256"]')" "hermetic's own digest"
-  expect_eq "$(sha256sum <hermetic.log | cut -d' ' -f1)" "$(json $s "$r"'["byproducts"][0]["digest"]["sha256"]')" "log digest"
-  expect_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "$(json $s "$r"'["metadata"]["startedOn"]')" "startedOn RFC 3339"
-  expect_match '^[0-9a-f]{8}-[0-9a-f]{4}-4' "$(json $s "$r"'["metadata"]["invocationId"]')" "local invocationId"
-  grep -q to-stdout hermetic.log && grep -q to-stderr hermetic.log || fail "the log lacks the build's output"
+  expect_eq "https://hermetic.dev/builders/local/v1" "$(json "$s" "$r"'["builder"]["id"]')" "local builder id"
+  expect_eq "$(sha256sum <"$HERMETIC" | cut -d' ' -f1)" "$(json "$s" "$r"'["builder"]["builderDependencies"][0]["digest"]["sha256"]')" "hermetic's own digest"
+  expect_eq "$(sha256sum <hermetic.log | cut -d' ' -f1)" "$(json "$s" "$r"'["byproducts"][0]["digest"]["sha256"]')" "log digest"
+  expect_match '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' "$(json "$s" "$r"'["metadata"]["startedOn"]')" "startedOn RFC 3339"
+  expect_match '^[0-9a-f]{8}-[0-9a-f]{4}-4' "$(json "$s" "$r"'["metadata"]["invocationId"]')" "local invocationId"
+  { grep -q to-stdout hermetic.log && grep -q to-stderr hermetic.log; } || fail "the log lacks the build's output"
   "$HM_PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); b=json.load(open(sys.argv[2]))["predicate"]; sys.exit(a!=b)' \
     hermetic.predicate.json hermetic.statement.json || fail "predicate.json is not the statement's predicate"
   sha256sum -c --quiet hermetic.sha256 || fail "sha256sum -c rejects hermetic.sha256"
@@ -156,7 +156,7 @@ case_planted_symlinks() {
   expect_rc 0 $? "build planting symlinks" "$out"
   [ ! -s "$CASE_DIR/target" ] || fail "an output was written through a planted symlink"
   for f in hermetic.intoto.jsonl hermetic.statement.json hermetic.predicate.json hermetic.sha256 hermetic.log; do
-    [ -f "$f" ] && [ ! -L "$f" ] || fail "$f is not a regular file"
+    { [ -f "$f" ] && [ ! -L "$f" ]; } || fail "$f is not a regular file"
   done
 }
 
@@ -180,6 +180,7 @@ case_planted_directory() {
 # process is dead before hermetic reads the outputs.
 # While the build runs, the log being written has no name it could rename or replace.
 case_log_unnamed_during_build() {
+  # shellcheck disable=SC2016 # $f is for the build's shell
   out=$(build --subject listing -- sh -c 'echo hello; ls -a >listing; for f in .hermetic*; do [ -e "$f" ] && echo evil >"$f"; done; true' 2>&1)
   expect_rc 0 $? "build" "$out"
   expect_nomatch 'hermetic' "$(cat listing)" "no temporary file of hermetic's in the workspace"
@@ -198,15 +199,15 @@ case_background_rewrite() {
 
 case_source_from_git() {
   command -v git >/dev/null || skip "git is missing"
-  git init -q -b main . && git -c user.email=t@e -c user.name=t commit -q --allow-empty -m init || fail "git init"
+  { git init -q -b main . && git -c user.email=t@e -c user.name=t commit -q --allow-empty -m init; } || fail "git init"
   git remote add origin https://x-access-token:SECRET@example.com/o/r.git
   head=$(git rev-parse HEAD)
   out=$(build --subject out -- sh -c 'echo x >out; echo 0000000000000000000000000000000000000000 >.git/refs/heads/main' 2>&1)
   expect_rc 0 $? "build in a checkout" "$out"
   s=hermetic.statement.json
-  expect_eq "git+https://example.com/o/r.git@refs/heads/main" "$(json $s 'd["predicate"]["buildDefinition"]["externalParameters"]["source"]["uri"]')" "source uri without the token"
-  expect_eq "$head" "$(json $s 'd["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"]')" "the commit before the build ran"
-  expect_nomatch SECRET "$(cat $s)" "the token is nowhere"
+  expect_eq "git+https://example.com/o/r.git@refs/heads/main" "$(json "$s" 'd["predicate"]["buildDefinition"]["externalParameters"]["source"]["uri"]')" "source uri without the token"
+  expect_eq "$head" "$(json "$s" 'd["predicate"]["buildDefinition"]["resolvedDependencies"][0]["digest"]["gitCommit"]')" "the commit before the build ran"
+  expect_nomatch SECRET "$(cat "$s")" "the token is nowhere"
 }
 
 case_source_git_symlink() {
@@ -228,16 +229,17 @@ case_github_context() {
   expect_rc 0 $? "build on GitHub" "$out"
   s=hermetic.statement.json
   b='d["predicate"]["buildDefinition"]'
-  expect_eq "git+https://github.com/o/r@refs/tags/v1" "$(json $s "$b"'["externalParameters"]["source"]["uri"]')" "source uri"
+  expect_eq "git+https://github.com/o/r@refs/tags/v1" "$(json "$s" "$b"'["externalParameters"]["source"]["uri"]')" "source uri"
   expect_eq "{'ref': 'refs/tags/v1', 'repository': 'https://github.com/o/r', 'path': '.github/workflows/rel.yml'}" \
-    "$(json $s "$b"'["externalParameters"]["workflow"]')" "workflow"
-  expect_eq "https://github.com/o/r/actions/runs/42/attempts/2" "$(json $s 'd["predicate"]["runDetails"]["metadata"]["invocationId"]')" "invocationId"
-  expect_eq "https://github.com/o/r/.github/workflows/rel.yml@refs/tags/v1" "$(json $s 'd["predicate"]["runDetails"]["builder"]["id"]')" "builder id"
-  expect_eq "push" "$(json $s "$b"'["internalParameters"]["github"]["event_name"]')" "event name"
-  expect_nomatch 'SECRET' "$(cat out $s)" "no token in the build or the statement"
+    "$(json "$s" "$b"'["externalParameters"]["workflow"]')" "workflow"
+  expect_eq "https://github.com/o/r/actions/runs/42/attempts/2" "$(json "$s" 'd["predicate"]["runDetails"]["metadata"]["invocationId"]')" "invocationId"
+  expect_eq "https://github.com/o/r/.github/workflows/rel.yml@refs/tags/v1" "$(json "$s" 'd["predicate"]["runDetails"]["builder"]["id"]')" "builder id"
+  expect_eq "push" "$(json "$s" "$b"'["internalParameters"]["github"]["event_name"]')" "event name"
+  expect_nomatch 'SECRET' "$(cat out "$s")" "no token in the build or the statement"
 }
 
 case_env_recorded() {
+  # shellcheck disable=SC2016 # $FOO is for the build's shell
   out=$(PASSME=hidden-value build --env FOO=bar --pass-env PASSME --subject out -- sh -c 'echo $FOO >out' 2>&1)
   expect_rc 0 $? "build" "$out"
   expect_eq "{'FOO': 'bar'}" "$(json hermetic.statement.json 'd["predicate"]["buildDefinition"]["externalParameters"]["env"]')" "--env recorded"

@@ -30,6 +30,7 @@ expect 2 "verify --format yaml: exit 2" "--format 'yaml'" verify --format yaml -
 expect 0 "sign a statement with a P-256 key" "" sign --key "$W/p256.pem" "$W/st.json"
 cp "$W/out" "$W/p256.jsonl"
 (cd "$W" && "$HERMETIC" sign --key p256.pem -o - st.json >"$W/dash.jsonl" 2>/dev/null)
+# shellcheck disable=SC2016 # $1 is for the sh -c child
 check "sign -o - writes to standard output, not to a file named -" \
   sh -c 'test -s "$1/dash.jsonl" && test ! -e "$1/-"' _ "$W"
 check "the output is one envelope line" test "$(wc -l <"$W/p256.jsonl")" -eq 1

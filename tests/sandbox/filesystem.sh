@@ -38,6 +38,7 @@ case_write_outside() {
   targets="/ /etc /usr /var /opt /srv $(dirname "$WS") $HM_WORK_BASE $HERMETIC_DIR_FOR_TEST"
   for p in $targets; do
     [ -d "$p" ] || continue
+    # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
     out=$(run_ws -- sh -c 'touch "$1" 2>&1 && echo WROTE; mkdir "$1.d" 2>&1 && echo WROTE' sh "$p/$name" 2>&1)
     echo "$p: $out"
     if printf '%s' "$out" | grep -q WROTE || [ -e "$p/$name" ] || [ -e "$p/$name.d" ]; then
@@ -45,7 +46,7 @@ case_write_outside() {
       rm -rf "${p:?}/$name" "${p:?}/$name.d"
     fi
   done
-  [ $bad -eq 0 ] || fail "a path outside the workspace was writable"
+  [ "$bad" -eq 0 ] || fail "a path outside the workspace was writable"
 }
 
 case_write_ws() {
@@ -106,6 +107,7 @@ case_private_dirs_empty() {
   # /home may hold the HOME directory (HOME=/home/build) and nothing else. A directory
   # the build may not list (as on a host, /root 0700) is accepted only if the report
   # says it is a tmpfs: then it is fresh, whatever its mode.
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws --report "$CASE_DIR/report.json" -- sh -c 'for d in /root /run /tmp /var/tmp /dev/shm /mnt /media; do
       [ -d "$d" ] || { echo "$d: missing"; continue; }
       if ! c=$(ls -A "$d" 2>/dev/null); then echo "unlistable $d"; continue; fi
@@ -128,6 +130,7 @@ EOF2
 
 case_private_dirs_writable() {
   local name=hermetic-test-priv-$$-$RANDOM out rc d
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c 'for d in /tmp /var/tmp /dev/shm "$HOME"; do echo x > "$d/$1" || echo "$d not writable"; done' sh "$name" 2>&1)
   rc=$?
   expect_rc 0 "$rc" "writing /tmp /var/tmp /dev/shm HOME" "$out"
@@ -155,12 +158,14 @@ case_host_files_invisible() {
   on_exit "rm -f $created"
   echo "placed on the host:$created"
   # shellcheck disable=SC2086
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c 'for f; do [ -e "$f" ] && echo "visible: $f"; done; exit 0' sh $created 2>&1)
   expect_eq "" "$out" "host files in private directories"
 }
 
 case_dev() {
   local out rc extra
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c 'for d in /dev/vda /dev/sda /dev/nvme0n1 /dev/mem /dev/kmsg /dev/port /dev/vsock /dev/kvm /dev/fuse /dev/net/tun; do
       [ -e "$d" ] && echo "present: $d"; done
     find /dev -xdev \( -type b -o -type c \) 2>/dev/null | while read -r f; do
@@ -169,9 +174,9 @@ case_dev() {
   out=$(run_ws -- ls -A /dev 2>&1)
   rc=$?
   expect_rc 0 "$rc" "ls /dev" "$out"
-  echo "/dev: $(echo $out)"
-  extra=$(printf '%s\n' $out | grep -Evx 'null|zero|full|random|urandom|tty|pts|shm|fd|stdin|stdout|stderr|ptmx')
-  expect_eq "" "$(echo $extra)" "entries in /dev beyond the contract's list"
+  echo "/dev: ${out//$'\n'/ }"
+  extra=$(printf '%s\n' "$out" | grep -Evx 'null|zero|full|random|urandom|tty|pts|shm|fd|stdin|stdout|stderr|ptmx')
+  expect_eq "" "${extra//$'\n'/ }" "entries in /dev beyond the contract's list"
 }
 
 case_dev_works() {
@@ -244,9 +249,10 @@ case_proc_ro_mounts() {
     echo "$p: ${opts:-not a mount point}"
     printf '%s' "$opts" | grep -Eq '(^|,)ro(,|$)' || bad=1
   done
-  [ $bad -eq 0 ] || fail "a /proc entry that must be read-only is not a read-only mount"
-  out=$(run_ws -- sh -c 'echo 0 > /proc/sys/kernel/domainname' 2>&1)
-  [ $? -ne 0 ] || fail "writing /proc/sys/kernel/domainname succeeded inside"
+  [ "$bad" -eq 0 ] || fail "a /proc entry that must be read-only is not a read-only mount"
+  if out=$(run_ws -- sh -c 'echo 0 > /proc/sys/kernel/domainname' 2>&1); then
+    fail "writing /proc/sys/kernel/domainname succeeded inside"
+  fi
 }
 
 case_hide() {
@@ -255,6 +261,7 @@ case_hide() {
   echo hm-hidden-secret >"$dir/secret"
   chmod 755 "$dir"
   chmod 644 "$dir/secret"
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws --hide "$dir" -- sh -c 'cat "$1/secret" 2>&1; ls -A "$1" 2>&1; exit 0' sh "$dir" 2>&1)
   rc=$?
   echo "status $rc: $out"
@@ -280,11 +287,13 @@ case_rw() {
   local dir=$CASE_DIR/rwdir out rc
   mkdir -p "$dir"
   chmod 755 "$dir"
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws --rw "$dir" -- sh -c 'echo from-inside > "$1/made" && echo ok' sh "$dir" 2>&1)
   rc=$?
   expect_rc 0 "$rc" "--rw $dir" "$out"
   expect_eq ok "$out" "writing an --rw directory"
   expect_eq from-inside "$(cat "$dir/made" 2>&1)" "the file on the host"
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c '(echo x > "$1/made2") 2>/dev/null && echo wrote; exit 0' sh "$dir" 2>&1)
   expect_eq "" "$out" "control: without --rw the directory is read-only"
 }
@@ -307,6 +316,7 @@ case_tmpfs() {
   mkdir -p "$dir"
   echo host >"$dir/hostfile"
   chmod 755 "$dir"
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws --tmpfs "$dir" -- sh -c 'ls -A "$1"; echo x > "$1/inside" && echo wrote' sh "$dir" 2>&1)
   rc=$?
   expect_rc 0 "$rc" "--tmpfs $dir" "$out"

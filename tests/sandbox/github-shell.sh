@@ -13,7 +13,7 @@ plan
 make_runner_temp() {
   local base=/run
   is_root || base=${HM_RUN_DIR:-}
-  [ -n "$base" ] && [ -w "$base" ] || skip "no directory under /run to play RUNNER_TEMP in"
+  { [ -n "$base" ] && [ -w "$base" ]; } || skip "no directory under /run to play RUNNER_TEMP in"
   RT=$(mktemp -d "$base/hm-gh.XXXXXX") || skip "cannot create a RUNNER_TEMP under $base"
   on_exit "rm -rf '$RT'"
   mkdir -p "$RT/_runner_file_commands"
@@ -27,6 +27,7 @@ make_runner_temp() {
 # gh_run ARGS...: hermetic run with a runner's environment and its tokens.
 gh_run() (
   c=$RT/_runner_file_commands
+  # shellcheck disable=SC2030 # gh_run is a subshell so that the runner's environment stays in it
   export GITHUB_ACTIONS=true CI=true RUNNER_TEMP="$RT" RUNNER_OS=Linux GITHUB_REPOSITORY=octo/repo \
     GITHUB_SHA=0123456789abcdef0123456789abcdef01234567 GITHUB_WORKSPACE="$WS" \
     GITHUB_OUTPUT="$c/set_output_0f5e" GITHUB_ENV="$c/set_env_0f5e" GITHUB_PATH="$c/add_path_0f5e" \
@@ -76,6 +77,7 @@ case_file_command_elsewhere_not_bound() {
   # A variable naming a file outside _runner_file_commands (here a secret beside it).
   echo "runner-secret" >"$RT/.credentials"
   chmod 600 "$RT/.credentials"
+  # shellcheck disable=SC2016 # expanded by the step's shell inside the sandbox
   printf 'cat "$GITHUB_OUTPUT" 2>&1 || echo unreadable; echo x >>"$GITHUB_OUTPUT" 2>/dev/null || echo unwritable\n' >"$SCRIPT"
   GH_OUTPUT_OVERRIDE=$RT/.credentials
   out=$(gh_run -- bash -e "$SCRIPT" 2>&1)
@@ -87,6 +89,7 @@ case_file_command_elsewhere_not_bound() {
 case_other_runner_temp_files_hidden() {
   make_runner_temp
   echo "other-step" >"$RT/other-step-script"
+  # shellcheck disable=SC2016 # expanded by the step's shell inside the sandbox
   printf 'ls -A "$RUNNER_TEMP" 2>&1; cat "$RUNNER_TEMP/other-step-script" 2>&1 || true\n' >"$SCRIPT"
   out=$(gh_run -- bash -e "$SCRIPT" 2>&1)
   expect_rc 0 $? "the step" "$out"
@@ -96,6 +99,7 @@ case_other_runner_temp_files_hidden() {
 case_not_on_github_nothing_bound() {
   make_runner_temp
   printf 'echo ran\n' >"$SCRIPT"
+  # shellcheck disable=SC2031 # the export is meant to stay in this command substitution
   out=$(export RUNNER_TEMP="$RT" && hm_bounded "$HM_LIMIT" "$HERMETIC" run --workspace "$WS" -- bash -e "$SCRIPT" 2>&1)
   rc=$?
   [ "$rc" -ne 0 ] || fail "the script in a hidden directory ran without GITHUB_ACTIONS=true: $out"

@@ -49,6 +49,7 @@ case_caps_after_exec_chain() {
   local out
   # Capabilities must stay empty in grandchildren too (ambient/inheritable leaks show
   # up only after an exec).
+  # shellcheck disable=SC2016 # expanded by the shells inside the sandbox
   out=$(run_ws -- sh -c 'sh -c "exec \"$1/caps_dump\"" sh "$1"' sh "$H" 2>&1)
   echo "$out"
   expect_match '^CapEff 0000000000000000$' "$out" "CapEff after two execs"
@@ -71,13 +72,13 @@ case_hostname() {
 case_namespaces() {
   local ns out host inside bad=0
   for ns in user mnt pid net uts ipc cgroup; do
-    [ -e /proc/self/ns/$ns ] || continue
-    host=$(readlink /proc/self/ns/$ns)
-    inside=$(run_ws -- readlink /proc/self/ns/$ns 2>&1)
+    [ -e "/proc/self/ns/$ns" ] || continue
+    host=$(readlink "/proc/self/ns/$ns")
+    inside=$(run_ws -- readlink "/proc/self/ns/$ns" 2>&1)
     echo "$ns: host $host inside $inside"
     [ -n "$inside" ] && [ "$inside" != "$host" ] || bad=1
   done
-  [ $bad -eq 0 ] || fail "a namespace is shared with the host"
+  [ "$bad" -eq 0 ] || fail "a namespace is shared with the host"
 }
 
 case_uid_map() {
@@ -94,6 +95,7 @@ case_uid_map() {
 
 case_root_mount_flags() {
   local out
+  # shellcheck disable=SC2016 # awk fields, not shell expansions
   out=$(run_ws -- awk '$5 == "/" { o = $6 } END { print o }' /proc/self/mountinfo 2>&1)
   echo "/ mount options: $out"
   expect_match '(^|,)ro(,|$)' "$out" "/ is read-only"

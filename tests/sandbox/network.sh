@@ -74,7 +74,7 @@ sock_expect() {
     echo "$k: $out"
     [ "$out" = "$want" ] || bad=1
   done
-  [ $bad -eq 0 ] || fail "want $want for every kind above"
+  [ "$bad" -eq 0 ] || fail "want $want for every kind above"
 }
 case_vsock() {
   echo "host: vsock $("$H/sock_try" vsock)"
@@ -97,7 +97,7 @@ case_netlink_other() {
     echo "$k: $out"
     [ "$out" != OK ] || bad=1
   done
-  [ $bad -eq 0 ] || fail "only NETLINK_ROUTE may be opened"
+  [ "$bad" -eq 0 ] || fail "only NETLINK_ROUTE may be opened"
 }
 
 case_allowed_families() {
@@ -165,6 +165,7 @@ case_ip_addr() {
 
 case_loopback_inside() {
   local out
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- bash -c '
     "$0/listen_once" tcp 127.0.0.1 p.ready p.log 10 1 &
     for i in $(seq 50); do [ -s p.ready ] && break; sleep 0.1; done

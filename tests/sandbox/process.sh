@@ -19,9 +19,11 @@ host_sleep() {
 case_host_pid_invisible() {
   local out
   host_sleep 60
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c '[ -e /proc/"$1" ] && echo "visible: /proc/$1"; exit 0' sh "$HOST_SLEEP_PID" 2>&1)
   expect_eq "" "$out" "host pid $HOST_SLEEP_PID inside"
   # The pid number could differ across namespaces; look for the process itself.
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " < "$f"; echo; done' 2>&1)
   echo "command lines inside:"
   printf '%s\n' "$out"
@@ -44,7 +46,7 @@ case_few_pids() {
   local out n
   out=$(run_ws -- sh -c 'ls -d /proc/[0-9]*' 2>&1)
   n=$(printf '%s\n' "$out" | grep -c .)
-  echo "processes inside: $n: $(echo $out)"
+  echo "processes inside: $n: ${out//$'\n'/ }"
   [ "$n" -le 6 ] || fail "the sandbox sees $n processes"
   expect_match '^/proc/1$' "$out" "pid 1 exists inside"
 }
@@ -71,6 +73,7 @@ case_background_job_dies() {
   local out arg start elapsed
   arg="31.$$$RANDOM"
   start=$SECONDS
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
   out=$(run_ws -- sh -c 'sleep "$1" & echo started' sh "$arg" 2>&1)
   elapsed=$((SECONDS - start))
   echo "hermetic returned after ${elapsed}s: $out"
@@ -87,7 +90,7 @@ case_sigkill_hermetic() {
   local pid s1 s2 s3
   # Started directly (not under timeout) so that $! is hermetic itself; the command is
   # bounded (30 s) and a watchdog kills hermetic if the test goes wrong.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2016 # the wrapper is a command line on purpose; $i is for the sandboxed shell
   ${HERMETIC_WRAPPER:-} "$HERMETIC" run --workspace "$WS" -- sh -c \
     'i=0; while [ $i -lt 301 ]; do echo x >> marker; sleep 0.1; i=$((i+1)); done' &
   pid=$!
@@ -103,6 +106,7 @@ case_sigkill_hermetic() {
   s3=$(file_size "$WS/marker")
   echo "marker size: $s1 before kill -9, $s2 0.5 s after, $s3 2 s after"
   expect_eq "$s2" "$s3" "the sandbox kept writing after hermetic was SIGKILLed"
+  # shellcheck disable=SC2016 # a regular expression: \$ is a literal dollar
   if pgrep -f 'while \[ \$i -lt 301 \]' >/dev/null; then
     pgrep -af 'while \[ \$i -lt 301 \]'
     fail "the sandbox's shell is still running"
@@ -116,7 +120,7 @@ forward() {
   local sig=$1 want=$2 pid rc
   # env --default-signal: a background job of a script starts with SIGINT ignored, and
   # that would be inherited all the way down.
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2086,SC2016 # the wrapper is a command line on purpose; $1, $2, $i are for the sandboxed shell
   env --default-signal="$sig" ${HERMETIC_WRAPPER:-} "$HERMETIC" run --workspace "$WS" -- sh -c '
     trap "echo got > got-$1; exit $2" "$1"
     echo ready > ready
@@ -141,13 +145,13 @@ case_fds_closed() {
   exec 7</etc/hostname 9>"$CASE_DIR/fd9" 200</dev/null
   out=$(run_ws -- ls /proc/self/fd 2>&1)
   exec 7<&- 9>&- 200<&-
-  expect_eq "0 1 2 3" "$(echo $out)" "fds inside (3 is ls's own directory fd)"
+  expect_eq "0 1 2 3" "${out//$'\n'/ }" "fds inside (3 is ls's own directory fd)"
 }
 
 case_status_fd_closed() {
   local out
   out=$(run_ws --status-fd 5 -- ls /proc/self/fd 2>&1 5>"$CASE_DIR/status")
-  expect_eq "0 1 2 3" "$(echo $out)" "fds inside with --status-fd 5"
+  expect_eq "0 1 2 3" "${out//$'\n'/ }" "fds inside with --status-fd 5"
   [ -s "$CASE_DIR/status" ] || fail "nothing was written to the status fd"
 }
 
@@ -179,17 +183,17 @@ case_sysv_ipc() {
   command -v ipcmk >/dev/null || skip "ipcmk (util-linux) is missing"
   command -v ipcs >/dev/null || skip "ipcs (util-linux) is missing"
   for kind in m q; do
-    if [ $kind = m ]; then made=$(ipcmk -M 4096 -p 0666 2>&1); else made=$(ipcmk -Q -p 0666 2>&1); fi
+    if [ "$kind" = m ]; then made=$(ipcmk -M 4096 -p 0666 2>&1); else made=$(ipcmk -Q -p 0666 2>&1); fi
     id=${made##*: }
     case "$id" in '' | *[!0-9]*) fail "ipcmk -$kind: $made" ;; esac
     on_exit "ipcrm -$kind $id 2>/dev/null"
-    host=$(ipcs -$kind -i "$id" 2>&1)
+    host=$(ipcs -"$kind" -i "$id" 2>&1)
     expect_match "id=$id\b" "$host" "control: ipcs -$kind -i $id on the host"
-    out=$(run_ws -- ipcs -$kind -i "$id" 2>&1)
+    out=$(run_ws -- ipcs -"$kind" -i "$id" 2>&1)
     echo "inside: ipcs -$kind -i $id: $(printf '%s\n' "$out" | tr '\n' ' ')"
     if printf '%s\n' "$out" | grep -Eq "id=$id\b"; then bad=1; fi
   done
-  [ $bad -eq 0 ] || fail "a host SysV IPC object is visible inside"
+  [ "$bad" -eq 0 ] || fail "a host SysV IPC object is visible inside"
 }
 
 # The init drops everything before it starts the command (which inherits it): while the

@@ -28,7 +28,7 @@ sys_expect_all() {
   for n in "$@"; do
     (sys_expect "$want" "$n") || bad=1
   done
-  [ $bad -eq 0 ] || fail "see above"
+  [ "$bad" -eq 0 ] || fail "see above"
 }
 
 case_keyctl() { sys_expect EPERM keyctl; }

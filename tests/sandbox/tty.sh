@@ -30,7 +30,7 @@ case_tioclinux() {
     echo "inside: $mode -> $out"
     [ "$out" = EPERM ] || bad=1
   done
-  [ $bad -eq 0 ] || fail "TIOCLINUX must be EPERM inside, with and without the high 32 bits"
+  [ "$bad" -eq 0 ] || fail "TIOCLINUX must be EPERM inside, with and without the high 32 bits"
 }
 
 # On a fresh pty: run SCRIPT (bash) with $1=$HERMETIC $2=$H $3=$WS, then print what is
@@ -47,6 +47,7 @@ on_pty() {
 case_outer_terminal() {
   local out
   # Control: without hermetic, the probe does inject into the terminal it runs on.
+  # shellcheck disable=SC2016 # expanded by the shell on the pty
   out=$(on_pty '"$2/tiocsti" fd0; "$2/tiocsti" fd0-high' 2>&1)
   echo "control (no sandbox): $out"
   printf '%s' "$out" | grep -q 'OUTER_READ:\[echo HMINJ_fd0|echo HMINJ_fd0high\]' ||
@@ -63,6 +64,7 @@ case_outer_terminal() {
 
 case_devtty() {
   local out
+  # shellcheck disable=SC2016 # expanded by the shell on the pty
   out=$(on_pty 'timeout --foreground 20 $4 "$1" run --workspace "$3" -- "$2/tiocsti" devtty' 2>&1)
   echo "$out"
   expect_nomatch '^OK' "$(printf '%s' "$out" | tr -d '\r')" "/dev/tty opened inside: the sandbox has a controlling terminal"

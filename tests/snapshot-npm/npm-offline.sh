@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../sandbox/lib.sh"
 hm_init
 PROJECT=$(cd "$(dirname "$0")/project" && pwd)
-command -v node >/dev/null && command -v npm >/dev/null || skip_all "node and npm are not installed"
+{ command -v node >/dev/null && command -v npm >/dev/null; } || skip_all "node and npm are not installed"
 HM_PY=$(command -v python3) || skip_all "python3 is missing"
 curl -fsS --max-time 15 -o /dev/null https://registry.npmjs.org/is-number ||
   skip_all "the npm registry (https://registry.npmjs.org) is unreachable from here"
@@ -62,13 +62,13 @@ case_offline_build() {
   expect_eq "1.2.3" "$(cat dist/version.txt)" "the build step ran"
   grep -q '<strong>hermetic vendor snapshot</strong>' dist/index.html || fail "marked did not render the page"
   s=hermetic.statement.json
-  got=$(json $s '"\n".join(sorted(x["uri"] + " " + next(iter(x["digest"].items()))[0] + ":" + next(iter(x["digest"].values())) for x in d["predicate"]["buildDefinition"]["resolvedDependencies"] if x["uri"].startswith("pkg:npm/")))')
+  got=$(json "$s" '"\n".join(sorted(x["uri"] + " " + next(iter(x["digest"].items()))[0] + ":" + next(iter(x["digest"].values())) for x in d["predicate"]["buildDefinition"]["resolvedDependencies"] if x["uri"].startswith("pkg:npm/")))')
   expect_eq "$(lock_purls)" "$got" "the provenance lists every package with its digest"
   expect_eq "$(sha256sum <"$SNAP/manifest.json" | cut -d' ' -f1)" \
-    "$(json $s 'd["predicate"]["buildDefinition"]["externalParameters"]["snapshot"]["digest"]["sha256"]')" \
+    "$(json "$s" 'd["predicate"]["buildDefinition"]["externalParameters"]["snapshot"]["digest"]["sha256"]')" \
     "the snapshot manifest's digest is an external parameter"
   expect_eq "https://registry.npmjs.org/yargs/-/yargs-17.7.2.tgz" \
-    "$(json $s '[x["downloadLocation"] for x in d["predicate"]["buildDefinition"]["resolvedDependencies"] if x["uri"] == "pkg:npm/yargs@17.7.2"][0]')" \
+    "$(json "$s" '[x["downloadLocation"] for x in d["predicate"]["buildDefinition"]["resolvedDependencies"] if x["uri"] == "pkg:npm/yargs@17.7.2"][0]')" \
     "downloadLocation"
 }
 
