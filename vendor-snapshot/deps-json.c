@@ -18,12 +18,13 @@ struct artifact_ctx {
 
 __attribute__((format(printf, 2, 3))) static int artifact_fail(const struct artifact_ctx *c,
                                                                const char *fmt, ...) {
-  char msg[768];
+  char where[40];
+  snprintf(where, sizeof where, "artifacts[%zu]", c->index);
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int r = hm_snap_input_error(c->err, c->display, where, fmt, ap);
   va_end(ap);
-  return hm_error_set(c->err, EINVAL, "%s: artifacts[%zu]: %s", c->display, c->index, msg);
+  return r;
 }
 
 /* Free text for names, versions and purls: printable, no control characters. */

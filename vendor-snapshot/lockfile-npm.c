@@ -25,12 +25,11 @@ struct entry_ctx {
 
 __attribute__((format(printf, 2, 3))) static int entry_fail(const struct entry_ctx *c,
                                                             const char *fmt, ...) {
-  char msg[768];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int r = hm_snap_input_error(c->err, c->display, c->key, fmt, ap);
   va_end(ap);
-  return hm_error_set(c->err, EINVAL, "%s: %s: %s", c->display, c->key, msg);
+  return r;
 }
 
 /* process.arch of a node built like this binary. */

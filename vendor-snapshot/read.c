@@ -16,6 +16,13 @@
 /* Lockfiles nest packages > entry > field > array > object; 64 leaves room for any. */
 #define JSON_DEPTH 64
 
+int hm_snap_input_error(hm_error *err, const char *display, const char *where, const char *fmt,
+                        va_list ap) {
+  char msg[768];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  return hm_error_set(err, EINVAL, "%s: %s: %s", display, where, msg);
+}
+
 /* NULL when url is something the fetcher may be given, else why not. */
 const char *hm_snap_url_problem(const char *url) {
   size_t skip;

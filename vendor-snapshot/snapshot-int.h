@@ -26,6 +26,9 @@ int hm_snap_read_npm(const char *display, json_object *root, const struct hm_sna
                      struct hm_snap_list *list, const char **kind, hm_error *err);
 int hm_snap_read_deps(const char *display, json_object *root, struct hm_snap_list *list,
                       const char **kind, hm_error *err);
+/* An input entry that cannot be used: "DISPLAY: WHERE: <message>" into err; -EINVAL. */
+int hm_snap_input_error(hm_error *err, const char *display, const char *where, const char *fmt,
+                        va_list ap) __attribute__((format(printf, 4, 0)));
 /* NULL when url may be handed to the fetcher, else why not. */
 const char *hm_snap_url_problem(const char *url);
 /* NULL when name is an npm package name, else why not. */
