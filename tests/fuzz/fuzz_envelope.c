@@ -7,10 +7,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "dsse.h"
 #include "hm-base64.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The DSSE spec's test-vector key (corpus/envelope/spec-vector.json) and the Ed25519 key
  * that signed the other seed envelopes (its private half was not kept). */
@@ -27,14 +26,6 @@ static const char ed_pub[] = "-----BEGIN PUBLIC KEY-----\n"
 static const char sign_priv[] = "-----BEGIN PRIVATE KEY-----\n"
                                 "MC4CAQAwBQYDK2VwBCIEICi2FuO2o6EU27UsHHNY3E+5Ap6mq+Fam+E+QDonteVt\n"
                                 "-----END PRIVATE KEY-----\n";
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);                \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (0)
 
 static const struct hm_key *keys[2];
 static struct hm_key *signer;

@@ -8,17 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fuzz.h"
 #include "snapshot.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-  do {                                                                                             \
-    if (!(cond)) {                                                                                 \
-      fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);                \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (0)
 
 static void check_entry(const struct hm_snap_entry *e) {
   CHECK(e->name && e->name[0]);
