@@ -8,6 +8,7 @@
  * and the unit test are single-threaded). */
 #include "sandbox.h"
 #include "doctor-probe.h"
+#include "internal.h"
 
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -426,14 +427,6 @@ static void check_seccomp(struct hm_check *c, const struct doctor_ctx *ctx) {
 
 /* ---- 4. cgroup v2 delegation ------------------------------------------------------- */
 
-static bool word_in(const char *list, const char *word) {
-  size_t n = strlen(word);
-  for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
-    if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == '\n'))
-      return true;
-  return false;
-}
-
 /* The systemd unit we run in, from a path like /system.slice/actions.runner.x.service/... */
 static bool service_unit(const char *cgpath, char *out, size_t size) {
   const char *p = strstr(cgpath, "/system.slice/");
@@ -474,42 +467,32 @@ static void fix_cgroup_unified(struct hm_check *c) {
       "sudo grubby --update-kernel=ALL --args=systemd.unified_cgroup_hierarchy=1   # Fedora/RHEL");
 }
 
+/* The same code `run` uses for --pids/--memory, on a probe configuration: the cgroup it
+ * would make is made and removed, and its reason for making none is the one reported. */
 static void check_cgroup(struct hm_check *c, const struct doctor_ctx *ctx) {
   row_init(c, "cgroup v2");
   bool hybrid;
   const char *mnt = hm_probe_cgroup2_mount(&hybrid);
-  char cgpath[2048];
+  char cgpath[2048] = "?";
   if (!mnt || hm_probe_own_cgroup2_path(cgpath, sizeof cgpath) < 0) {
     row_worsen(c, HM_CHECK_WARN);
-    detail_add(c,
-               "no cgroup2 hierarchy (cgroup v1 only): --memory and --pids use rlimits (hermetic does not use cgroups yet)");
+    detail_add(c, "no cgroup2 hierarchy (cgroup v1 only): --memory and --pids use rlimits");
     fix_cgroup_unified(c);
     return;
   }
-  char dir[4096], file[4200];
-  snprintf(dir, sizeof dir, "%s%s", mnt, strcmp(cgpath, "/") == 0 ? "" : cgpath);
-  snprintf(file, sizeof file, "%s/cgroup.controllers", dir);
-  char controllers[256] = "";
-  _cleanup_free_ char *buf = NULL;
-  if (hm_read_file(file, &buf, NULL, NULL) == 0)
-    snprintf(controllers, sizeof controllers, "%.*s", (int)strcspn(buf, "\n"), buf);
-  bool memory = word_in(controllers, "memory"), pids = word_in(controllers, "pids");
-  char why[512];
-  int mk = hm_probe_child_cgroup(dir, why, sizeof why);
-  detail_add(c, "cgroup2 at %s%s; our cgroup %s; controllers: %s; %s", mnt,
-             hybrid ? " (hybrid: v1 controllers at /sys/fs/cgroup too)" : "", cgpath,
-             controllers[0] ? controllers : "(none)", why);
-  if (memory && pids && mk == 0)
+  struct hm_sandbox_config probe = {.pids = 1, .memory_bytes = 1 << 30};
+  struct hm_cgroup cg;
+  hm_cgroup_create(&probe, ctx->euid == 0, &cg);
+  if (cg.dir_fd >= 0) {
+    detail_add(c, "cgroup2 at %s; --pids and --memory get a cgroup of the build's own (made and removed %s%.1500s)",
+               mnt, mnt, cg.path);
+    hm_cgroup_destroy(&cg);
     return;
+  }
+  hm_cgroup_destroy(&cg);
   row_worsen(c, HM_CHECK_WARN);
-  char problem[128] = "";
-  if (!memory)
-    hm_doctor_appendf(problem, sizeof problem, ", ", "no memory controller here");
-  if (!pids)
-    hm_doctor_appendf(problem, sizeof problem, ", ", "no pids controller here");
-  if (mk < 0)
-    hm_doctor_appendf(problem, sizeof problem, ", ", "not delegated to us");
-  detail_add(c, "%s; --memory and --pids use rlimits (hermetic does not use cgroups yet)", problem);
+  detail_add(c, "cgroup2 at %s%s; our cgroup %s; --memory and --pids use rlimits: %s", mnt,
+             hybrid ? " (hybrid: v1 controllers at /sys/fs/cgroup too)" : "", cgpath, cg.why_not);
   if (hybrid)
     fix_cgroup_unified(c);
   else

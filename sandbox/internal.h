@@ -82,6 +82,19 @@ enum {
 #define HM_MAX_FDS_PER_MSG 250
 #define HM_MAX_BINDS 100
 
+/* cgroup.c (launcher): a cgroup v2 of the build's own for --pids/--memory, where the
+ * host lets us have one (see there). */
+struct hm_cgroup {
+  int dir_fd;           /* the build's cgroup, or -1: the limits are rlimits */
+  int parent_fd;
+  bool pids, memory;    /* the limits asked for (all enforced here when dir_fd >= 0) */
+  bool swap_off;        /* memory.swap.max is 0 (absent: no swap accounting) */
+  char name[64];        /* of dir_fd under parent_fd */
+  char mount[64];       /* where cgroup2 is mounted */
+  char path[2200];      /* of the build's cgroup, from the cgroup2 root */
+  char why_not[1100];   /* when limits were asked for and dir_fd < 0 */
+};
+
 struct hm_launch_ctx {
   const struct hm_sandbox_config *cfg;
   struct hm_seccomp_set seccomp;
@@ -92,6 +105,9 @@ struct hm_launch_ctx {
   int *idmapped_fds;    /* launcher only: per source, a detached idmapped mount (root mode), or -1 */
   size_t n_sources;
   bool have_cgroupns;
+  struct hm_cgroup cgroup; /* launcher only (the init closes its fds at once) */
+  bool cgroupns_late;   /* the init is moved into cgroup after clone: it makes its cgroup
+                           namespace then, rooted there, instead of at clone */
   char **opaque_dirs;   /* root mode: ancestors of rw mounts the build could not search */
   int relay_w[3];       /* root mode: write ends of the stdout/stderr relays (-1: none) */
   char **launcher_environ; /* to scrub from PID 1's memory */
@@ -123,13 +139,20 @@ json_object *hm_caps_describe_enforced(void);
 /* env.c */
 int hm_env_build(const struct hm_sandbox_config *cfg, char ***out, hm_error *err);
 
+/* cgroup.c: see struct hm_cgroup above. */
+/* Never fails the run: without a cgroup, dir_fd is -1 and why_not says why. */
+void hm_cgroup_create(const struct hm_sandbox_config *cfg, bool root_mode, struct hm_cgroup *cg);
+/* Move pid (the sandbox's init, before it is let go) into it. */
+int hm_cgroup_enter(struct hm_cgroup *cg, pid_t pid, hm_error *err);
+/* After the build: add the kernel's peaks and OOM kill count to the report's limits. */
+void hm_cgroup_observe(const struct hm_cgroup *cg, json_object *limits);
+/* Kill anything left in it and remove it. */
+void hm_cgroup_destroy(struct hm_cgroup *cg);
+
 /* limits.c */
-struct hm_limits_plan {
-  bool pids_rlimit, memory_rlimit;
-};
-/* Applied in the command's process before execve. */
-int hm_limits_apply_rlimits(const struct hm_sandbox_config *cfg, hm_error *err);
-json_object *hm_limits_describe(const struct hm_sandbox_config *cfg);
+/* Applied in the command's process before execve: what the cgroup does not cover. */
+int hm_limits_apply_rlimits(const struct hm_sandbox_config *cfg, const struct hm_cgroup *cg, hm_error *err);
+json_object *hm_limits_describe(const struct hm_sandbox_config *cfg, const struct hm_cgroup *cg);
 
 /* report.c (launcher): assemble the isolation report. */
 json_object *hm_report_build(const struct hm_launch_ctx *ctx, const char *uid_map,

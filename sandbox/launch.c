@@ -426,6 +426,7 @@ static void free_ctx(struct hm_launch_ctx *ctx) {
   free(ctx->idmapped_fds);
   hm_strv_free(ctx->envp);
   hm_seccomp_free(&ctx->seccomp);
+  hm_cgroup_destroy(&ctx->cgroup);
 }
 
 static int map_exit(struct run_state *st, struct hm_sandbox_result *res, hm_error *err) {
@@ -465,7 +466,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   for (int fd = 0; fd <= 2; fd++)
     st.relays[fd].from = st.relays[fd].to = st.relays[fd].ours = -1;
   struct hm_launch_ctx ctx = {.cfg = cfg, .root_mode = geteuid() == 0, .launcher_environ = environ,
-                              .relay_w = {-1, -1, -1}};
+                              .relay_w = {-1, -1, -1}, .cgroup = {.dir_fd = -1, .parent_fd = -1}};
   ctx.inner_setup_uid = ctx.root_mode ? 0 : HM_BUILD_UID;
   ctx.n_sources = HM_SRC_FIXED_COUNT + cfg->n_binds;
   int r;
@@ -491,6 +492,9 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   double t_seccomp = hm_now_ms() - t;
   if ((r = find_opaque_dirs(&ctx, err)) < 0)
     goto out;
+  t = hm_now_ms();
+  hm_cgroup_create(cfg, ctx.root_mode, &ctx.cgroup);
+  double t_cgroup = hm_now_ms() - t;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     r = hm_error_errno(err, errno, "socketpair");
     goto out;
@@ -513,9 +517,11 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
     goto out;
   }
   ctx.have_cgroupns = true;
+  ctx.cgroupns_late = ctx.cgroup.dir_fd >= 0;
   t = hm_now_ms();
-  pid_t pid = (pid_t)syscall(SYS_clone, NS_FLAGS | CLONE_NEWCGROUP | SIGCHLD, NULL, NULL, NULL, NULL);
-  if (pid < 0 && errno == EINVAL) {
+  pid_t pid = (pid_t)syscall(SYS_clone, NS_FLAGS | (ctx.cgroupns_late ? 0 : CLONE_NEWCGROUP) | SIGCHLD,
+                             NULL, NULL, NULL, NULL);
+  if (pid < 0 && errno == EINVAL && !ctx.cgroupns_late) {
     ctx.have_cgroupns = false;
     pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL, NULL);
   }
@@ -549,8 +555,9 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   sv[0] = -1;
   ctx.sock = st.sock;
   t = hm_now_ms();
-  /* While the sandbox brings up its network: maps, idmapped mounts, sources. */
-  if ((r = write_maps(&ctx, pid, st.uid_map, st.gid_map, sizeof st.uid_map, err)) < 0 ||
+  /* While the sandbox brings up its network: its cgroup, maps, idmapped mounts, sources. */
+  if ((ctx.cgroupns_late && (r = hm_cgroup_enter(&ctx.cgroup, pid, err)) < 0) ||
+      (r = write_maps(&ctx, pid, st.uid_map, st.gid_map, sizeof st.uid_map, err)) < 0 ||
       (r = prepare_idmaps(&ctx, err)) < 0 || (r = send_sources(&ctx, pid, err)) < 0) {
     hm_error_wrap(err, "setting up the sandbox%s", DOCTOR_HINT);
     kill(pid, SIGKILL);
@@ -567,6 +574,8 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   st.launcher_timings = json_object_new_object();
   json_object_object_add(st.launcher_timings, "seccomp_load", json_object_new_double(t_seccomp));
   json_object_object_add(st.launcher_timings, "clone", json_object_new_double(t_clone));
+  if (cfg->pids || cfg->memory_bytes)
+    json_object_object_add(st.launcher_timings, "cgroup", json_object_new_double(t_cgroup));
   json_object_object_add(st.launcher_timings, "maps_idmaps_sources", json_object_new_double(t_maps));
   if ((r = wait_loop(&st, &ctx)) < 0) {
     hm_error_errno(err, -r, "waiting for the sandbox");
@@ -575,8 +584,10 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
       ;
     goto out;
   }
-  if (!st.error[0])
+  if (!st.error[0]) {
+    hm_cgroup_observe(&ctx.cgroup, json_object_object_get(st.report, "limits"));
     res->report = json_object_get(st.report);
+  }
   r = map_exit(&st, res, err);
   ev = json_object_new_object();
   json_object_object_add(ev, "event", json_object_new_string("exited"));

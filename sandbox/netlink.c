@@ -180,7 +180,8 @@ static int wait_for_loopback6_route(struct nl_sock *sk, int ifindex, hm_error *e
 
 /* Setting IFF_UP on lo makes the kernel add 127.0.0.1/8 and ::1/128 itself, before it
  * acknowledges the change. Check, and add what is missing (a kernel or sysctl that
- * skipped one). ::1 cannot exist when IPv6 is off (ipv6.disable=1, disable_ipv6=1):
+ * skipped one). ::1 cannot exist when IPv6 is off (ipv6.disable=1, disable_ipv6=1, or
+ * IPv6 built as a module that is not loaded):
  * that is the host's choice, not a failure of isolation, so it is left out. */
 int hm_netns_bring_up_loopback(hm_error *err) {
   _cleanup_nlsock_ struct nl_sock *sk = NULL;
@@ -210,7 +211,7 @@ int hm_netns_bring_up_loopback(hm_error *err) {
   if (!have4 && (r = add_loopback_address(sk, ifindex, AF_INET, err)) < 0)
     return r;
   if (!have6 && (r = add_loopback_address(sk, ifindex, AF_INET6, err)) < 0) {
-    if (r != -EAFNOSUPPORT && r != -EACCES)
+    if (r != -EAFNOSUPPORT && r != -EACCES && r != -EOPNOTSUPP) /* no ipv6 module */
       return r;
     hm_error_clear(err);
     return 0;

@@ -155,7 +155,7 @@ __attribute__((no_sanitize_address)) static int command_main(void *arg) {
     child_fail(sp, "PR_SET_PDEATHSIG", errno);
   if (chdir(cfg->workspace) < 0)
     child_fail(sp, step_workspace, errno);
-  int r = hm_limits_apply_rlimits(cfg, NULL);
+  int r = hm_limits_apply_rlimits(cfg, &sp->ctx->cgroup, NULL);
   if (r < 0)
     child_fail(sp, "setting the --pids/--memory limits", -r);
   /* Every fd above stderr but our channel to the launcher (O_CLOEXEC), for exec errors. */
@@ -313,6 +313,10 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   scrub_environ(ctx->launcher_environ);
   int sock = ctx->sock;
   hm_error err = {0};
+  if (ctx->cgroup.dir_fd >= 0)
+    close(ctx->cgroup.dir_fd);
+  if (ctx->cgroup.parent_fd >= 0)
+    close(ctx->cgroup.parent_fd);
   json_object *timings = json_object_new_object();
   for (int fd = 0; fd <= 2; fd++)
     if (ctx->relay_w[fd] >= 0 && dup2(ctx->relay_w[fd], fd) < 0)
@@ -332,6 +336,9 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   t = hm_now_ms();
   receive_sources(ctx, src_fds, idmapped_fds);
   add_timing(timings, "wait_for_launcher", t);
+  /* The launcher has moved us into the build's cgroup: root the namespace there. */
+  if (ctx->cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
+    die(sock, "creating the cgroup namespace: %s", strerror(errno));
 
   /* Setup identity: uid 0 of the namespace (an unprivileged host uid) when started as
    * root, else the build's uid (the invoker). Never host root. */

@@ -77,7 +77,7 @@ json_object *hm_report_build(const struct hm_launch_ctx *ctx, const char *uid_ma
   json_object *mounts = json_object_object_get(observed, "mounts");
   json_object_object_add(r, "mounts", mounts ? json_object_get(mounts) : json_object_new_array());
   json_object_object_add(r, "environment", env_names(ctx->envp));
-  json_object_object_add(r, "limits", hm_limits_describe(cfg));
+  json_object_object_add(r, "limits", hm_limits_describe(cfg, &ctx->cgroup));
   json_object *t = json_object_object_get(observed, "timings_ms");
   json_object_object_add(r, "timings_ms", t ? json_object_get(t) : json_object_new_object());
   return r;

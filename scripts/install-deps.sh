@@ -16,6 +16,8 @@ set -euo pipefail
 # Snapshot tests and bench/snapshot: curl, ca-certificates, and node with npm (the real
 # npm project; Debian's nodejs and npm only when no node/npm is on PATH, e.g. from
 # NodeSource). GitHub actions tests (tests/actions, tests/lint): python3-yaml, shellcheck.
+# cgroup v2 limits in a User-mode Linux guest (tests/uml): user-mode-linux, e2fsprogs
+# (mkfs.ext4), kmod (modprobe), mount.
 packages=(
   meson ninja-build gcc libc6-dev make pkg-config
   libseccomp-dev libcap-dev libnl-3-dev libnl-route-3-dev libssl-dev libjson-c-dev
@@ -25,6 +27,7 @@ packages=(
   clang libclang-rt-14-dev
   time git
   curl ca-certificates python3-yaml shellcheck
+  user-mode-linux e2fsprogs kmod mount
 )
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)
