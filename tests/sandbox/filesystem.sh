@@ -49,6 +49,24 @@ case_write_outside() {
   [ "$bad" -eq 0 ] || fail "a path outside the workspace was writable"
 }
 
+# Host mounts below the root (and below a --ro bind) are read-only too, not just the top
+# one: the whole tree is made read-only at once, or mount by mount on older kernels.
+case_write_host_submounts() {
+  is_root || skip "needs root to mount a tmpfs on the host"
+  local m=$CASE_DIR/hostmnt r=$WS/rodir out
+  mkdir -p "$m" "$r/inner"
+  mount -t tmpfs -o mode=0777 hm-test "$m" || skip "cannot mount a tmpfs here"
+  on_exit "umount '$m'"
+  mount -t tmpfs -o mode=0777 hm-test "$r/inner" || fail "mounting a tmpfs in the workspace"
+  on_exit "umount '$r/inner'"
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
+  out=$(run_ws --ro "$r" -- sh -c 'for d; do touch "$d/x" 2>&1 && echo "WROTE $d"; done' sh "$m" "$r/inner" 2>&1)
+  echo "$out"
+  expect_nomatch WROTE "$out" "a host submount or a submount of a --ro bind was writable"
+  expect_match "$m/x': Read-only file system" "$out" "the host tmpfs"
+  expect_match "$r/inner/x': Read-only file system" "$out" "the tmpfs under --ro"
+}
+
 case_write_ws() {
   local out rc
   out=$(run_ws -- sh -c 'echo built > out.txt && mkdir -p sub/dir && echo x > sub/dir/f && pwd' 2>&1)
@@ -362,6 +380,7 @@ HERMETIC_DIR_FOR_TEST=$(dirname "$HERMETIC")
 run_case "/etc/shadow is unreadable" case_shadow
 run_case "a 0600 file in the invoking user's home is unreadable" case_home_secret
 run_case "writing /, /etc, /usr, /var, /opt and host paths next to the workspace fails" case_write_outside
+run_case "host mounts below / and below a --ro bind are read-only too" case_write_host_submounts
 run_case "the workspace is writable, is the cwd, and writes land on the host" case_write_ws
 run_case "files the build makes belong on the host to the workspace's owner (self)" case_ws_owner_self
 run_case "as root, a workspace owned by uid 4242: the build's files belong to 4242" case_ws_owner_other
