@@ -92,6 +92,13 @@ int hm_cli_github_shell(struct hm_sandbox_config *cfg, char *const *argv, hm_err
 /* Apply one parsed sandbox option. Returns 0, or -errno with err naming the option. */
 int hm_sandbox_opt(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, int opt, const char *arg,
                    hm_error *err);
+/* The option loop of run and build: SANDBOX options go to hm_sandbox_opt, the others to
+ * extra(ctx, ...) (NULL: none). Returns 0 with cfg->argv set to CMD, 1 after printing
+ * usage for -h/--help, or -1 after printing what was wrong (exit 125). */
+typedef int (*hm_cli_opt_fn)(void *ctx, int opt, const char *arg, hm_error *err);
+int hm_cli_sandbox_args(const char *cmd, const char *usage, int argc, char **argv,
+                        const struct option *longopts, struct hm_sandbox_config *cfg,
+                        struct hm_cli_snapshot *snap, hm_cli_opt_fn extra, void *ctx);
 /* cli/util.c. The error a library call filled: "hermetic CMD: message". */
 void hm_cli_error(const char *cmd, const hm_error *err);
 /* "hermetic CMD: <message>" and "Try 'hermetic CMD --help'."; returns status. */

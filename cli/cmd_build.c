@@ -161,7 +161,8 @@ static int parse_source_digest(const char *arg, const char **commit, hm_error *e
   return 0;
 }
 
-static int build_option(struct build_opts *o, int c, const char *arg, hm_error *err) {
+static int build_option(void *ctx, int c, const char *arg, hm_error *err) {
+  struct build_opts *o = ctx;
   switch (c) {
   case OPT_SUBJECT:
     if (!*arg)
@@ -465,26 +466,12 @@ int hm_cmd_build(int argc, char **argv) {
   struct outputs out = {0};
   struct pre_build pre = {0};
   hm_error err = {0};
-  int c, code = 125;
-  opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(build_usage, stdout);
-      code = 0;
-      goto out;
-    }
-    if (c == '?' || c == ':') {
-      hm_cli_option_error("build", 125, argv, c);
-      goto out;
-    }
-    int r = c < HM_OPT_SANDBOX_LAST ? hm_sandbox_opt(&cfg, &pre.snap, c, optarg, &err) : build_option(&o, c, optarg, &err);
-    if (r < 0) {
-      hm_cli_error("build", &err);
-      goto out;
-    }
+  int code = 125;
+  int p = hm_cli_sandbox_args("build", build_usage, argc, argv, longopts, &cfg, &pre.snap, build_option, &o);
+  if (p != 0) {
+    code = p > 0 ? 0 : 125;
+    goto out;
   }
-  cfg.argv = argv + optind;
   if (!o.subjects) {
     fputs("hermetic build: no --subject given: name the build's outputs (e.g. --subject 'dist/*')\n", stderr);
     goto out;

@@ -21,25 +21,12 @@ int hm_cmd_run(int argc, char **argv) {
   hm_sandbox_config_init(&cfg);
   struct hm_cli_snapshot snap = {0};
   hm_error err = {0};
-  int c, code = 125;
-  opterr = 0;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-    if (c == 'h') {
-      fputs(run_usage, stdout);
-      code = 0;
-      goto out;
-    }
-    if (c == '?' || c == ':') {
-      hm_cli_option_error("run", 125, argv, c);
-      goto out;
-    }
-    if (hm_sandbox_opt(&cfg, &snap, c, optarg, &err) < 0) {
-      hm_cli_error("run", &err);
-      goto out;
-    }
+  int code = 125;
+  int p = hm_cli_sandbox_args("run", run_usage, argc, argv, longopts, &cfg, &snap, NULL, NULL);
+  if (p != 0) {
+    code = p > 0 ? 0 : 125;
+    goto out;
   }
-  cfg.argv = argv + optind;
   if (hm_cli_github_shell(&cfg, cfg.argv, &err) < 0 || hm_sandbox_config_finish(&cfg, &err) < 0) {
     hm_cli_error("run", &err);
     goto out;

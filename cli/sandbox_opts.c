@@ -81,3 +81,31 @@ int hm_sandbox_opt(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, 
   }
   return hm_error_set(err, EINVAL, "unknown option");
 }
+
+int hm_cli_sandbox_args(const char *cmd, const char *usage, int argc, char **argv,
+                        const struct option *longopts, struct hm_sandbox_config *cfg,
+                        struct hm_cli_snapshot *snap, hm_cli_opt_fn extra, void *ctx) {
+  hm_error err = {0};
+  int c;
+  opterr = 0;
+  optind = 1;
+  /* "+": CMD's own options are CMD's; ":": a missing value is told apart. */
+  while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      fputs(usage, stdout);
+      return 1;
+    }
+    if (c == '?' || c == ':') {
+      hm_cli_option_error(cmd, 125, argv, c);
+      return -1;
+    }
+    int r = c < HM_OPT_SANDBOX_LAST || !extra ? hm_sandbox_opt(cfg, snap, c, optarg, &err)
+                                              : extra(ctx, c, optarg, &err);
+    if (r < 0) {
+      hm_cli_error(cmd, &err);
+      return -1;
+    }
+  }
+  cfg->argv = argv + optind;
+  return 0;
+}
