@@ -33,7 +33,7 @@ int hm_cmd_snapshot(int argc, char **argv);
   "  --pass-env NAME       pass the caller's NAME through (repeatable)\n"                       \
   "  --seccomp PROFILE     default, strict or log (default: default)\n"                          \
   "  --timeout SECONDS     SIGTERM the command after SECONDS, SIGKILL 2 s later; exit 124\n"     \
-  "  --memory BYTES        address-space limit per process (K, M, G suffixes)\n"                 \
+  "  --memory BYTES        memory limit: the build's cgroup, else per process (K, M, G)\n"       \
   "  --pids N              at most N processes in the build\n"                                  \
   "  --report FILE         write the JSON isolation report to FILE\n"                           \
   "  --status-fd FD        write JSON status events (one per line) to FD\n"
