@@ -130,15 +130,16 @@ static int parent_as_root(struct hm_cgroup *cg, int mnt_fd) {
   return 0;
 }
 
-/* Is our pid the only one in dfd's cgroup.procs? */
+/* Is our pid the only one in dfd's cgroup.procs (one line per process)? */
 static bool alone_in(int dfd) {
-  char buf[256];
-  if (read_at(dfd, "cgroup.procs", buf, sizeof buf) < 0)
+  _cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  char buf[256], want[24];
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+  if (n <= 0)
     return false;
-  char *end;
-  errno = 0;
-  long pid = strtol(buf, &end, 10);
-  return errno == 0 && end != buf && *end == '\0' && pid == (long)getpid();
+  buf[n] = '\0';
+  snprintf(want, sizeof want, "%d\n", (int)getpid());
+  return strcmp(buf, want) == 0;
 }
 
 /* Not root, or root without the above: our own cgroup, if delegated to us. */

@@ -313,6 +313,8 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
   scrub_environ(ctx->launcher_environ);
   int sock = ctx->sock;
   hm_error err = {0};
+  /* The launcher's fds to its cgroups: not ours. The numbers stay as they are, since
+   * dir_fd >= 0 is what tells the command that the cgroup, not rlimits, holds the limits. */
   if (ctx->cgroup.dir_fd >= 0)
     close(ctx->cgroup.dir_fd);
   if (ctx->cgroup.parent_fd >= 0)
