@@ -17,7 +17,6 @@
  * The build never sees this: it has no /sys/fs/cgroup (a fresh sysfs without cgroup
  * mounts, and no mount calls), and its cgroup namespace is rooted at its own cgroup. */
 #include "internal.h"
-#include "doctor-probe.h"
 
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -26,6 +25,37 @@
 #include <sys/statfs.h>
 #include <time.h>
 
+const char *hm_cgroup2_mount(bool *hybrid) {
+  struct statfs sfs;
+  *hybrid = false;
+  if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
+    return "/sys/fs/cgroup";
+  if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+    *hybrid = true;
+    return "/sys/fs/cgroup/unified";
+  }
+  return NULL;
+}
+
+/* From the "0::/path" line of /proc/self/cgroup. */
+int hm_cgroup_own_path(char *out, size_t size) {
+  _cleanup_free_ char *buf = NULL;
+  if (hm_read_file("/proc/self/cgroup", &buf, NULL, NULL) < 0)
+    return -ENOENT;
+  for (char *line = buf; line && *line;) {
+    char *next = strchr(line, '\n');
+    if (next)
+      *next++ = '\0';
+    if (strncmp(line, "0::", 3) == 0) {
+      snprintf(out, size, "%s", line + 3);
+      return 0;
+    }
+    line = next;
+  }
+  return -ENOENT;
+}
+
+/* The whole of a (small) cgroup file, without its last newline. */
 static int read_at(int dfd, const char *name, char *buf, size_t size) {
   _cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0)
@@ -33,8 +63,9 @@ static int read_at(int dfd, const char *name, char *buf, size_t size) {
   ssize_t n = read(fd, buf, size - 1);
   if (n < 0)
     return -errno;
+  if (n > 0 && buf[n - 1] == '\n')
+    n--;
   buf[n] = '\0';
-  buf[strcspn(buf, "\n")] = '\0';
   return 0;
 }
 
@@ -132,20 +163,15 @@ static int parent_as_root(struct hm_cgroup *cg, int mnt_fd) {
 
 /* Is our pid the only one in dfd's cgroup.procs (one line per process)? */
 static bool alone_in(int dfd) {
-  _cleanup_close_ int fd = openat(dfd, "cgroup.procs", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   char buf[256], want[24];
-  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-  if (n <= 0)
-    return false;
-  buf[n] = '\0';
-  snprintf(want, sizeof want, "%d\n", (int)getpid());
-  return strcmp(buf, want) == 0;
+  snprintf(want, sizeof want, "%d", (int)getpid());
+  return read_at(dfd, "cgroup.procs", buf, sizeof buf) == 0 && strcmp(buf, want) == 0;
 }
 
 /* Not root, or root without the above: our own cgroup, if delegated to us. */
 static int parent_delegated(struct hm_cgroup *cg, int mnt_fd) {
   char own[2048];
-  if (hm_probe_own_cgroup2_path(own, sizeof own) < 0) {
+  if (hm_cgroup_own_path(own, sizeof own) < 0) {
     snprintf(cg->why_not, sizeof cg->why_not, "no cgroup v2 line in /proc/self/cgroup");
     return -ENOENT;
   }
@@ -233,7 +259,7 @@ void hm_cgroup_create(const struct hm_sandbox_config *cfg, bool root_mode, struc
   if (!cg->pids && !cg->memory)
     return;
   bool hybrid;
-  const char *mnt = hm_probe_cgroup2_mount(&hybrid);
+  const char *mnt = hm_cgroup2_mount(&hybrid);
   if (!mnt) {
     snprintf(cg->why_not, sizeof cg->why_not, "no cgroup2 hierarchy is mounted");
     return;
@@ -294,14 +320,9 @@ void hm_cgroup_observe(const struct hm_cgroup *cg, json_object *limits) {
   json_object *mem = json_object_object_get(limits, "memory");
   if (mem && read_at(cg->dir_fd, "memory.peak", buf, sizeof buf) == 0)
     json_object_object_add(mem, "peak_bytes", json_object_new_int64(strtoll(buf, &end, 10)));
-  if (mem) {
-    /* read_at stops at the first line: read the whole file here. */
-    _cleanup_close_ int fd = openat(cg->dir_fd, "memory.events", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
-    const char *p = n > 0 ? (buf[n] = '\0', strstr(buf, "oom_kill ")) : NULL;
-    if (p)
-      json_object_object_add(mem, "oom_kills", json_object_new_int64(strtoll(p + 9, &end, 10)));
-  }
+  const char *p;
+  if (mem && read_at(cg->dir_fd, "memory.events", buf, sizeof buf) == 0 && (p = strstr(buf, "\noom_kill ")))
+    json_object_object_add(mem, "oom_kills", json_object_new_int64(strtoll(p + 10, &end, 10)));
 }
 
 /* Kill what is left (nothing, normally: the pid namespace died with its init) and remove

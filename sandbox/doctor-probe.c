@@ -481,66 +481,6 @@ int hm_probe_seccomp_action(uint32_t action) {
 
 /* ---- cgroup v2 delegation ---------------------------------------------------------- */
 
-const char *hm_probe_cgroup2_mount(bool *hybrid) {
-  struct statfs sfs;
-  *hybrid = false;
-  if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC)
-    return "/sys/fs/cgroup";
-  if (statfs("/sys/fs/cgroup/unified", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
-    *hybrid = true;
-    return "/sys/fs/cgroup/unified";
-  }
-  return NULL;
-}
-
-/* From the "0::/path" line of /proc/self/cgroup. */
-int hm_probe_own_cgroup2_path(char *out, size_t size) {
-  _cleanup_free_ char *buf = NULL;
-  if (hm_read_file("/proc/self/cgroup", &buf, NULL, NULL) < 0)
-    return -ENOENT;
-  for (char *line = buf; line && *line;) {
-    char *next = strchr(line, '\n');
-    if (next)
-      *next++ = '\0';
-    if (strncmp(line, "0::", 3) == 0) {
-      snprintf(out, size, "%s", line + 3);
-      return 0;
-    }
-    line = next;
-  }
-  return -ENOENT;
-}
-
-/* Can we make a child cgroup where we are? Only tried where we may write. Relative to
- * a directory fd, so the messages stay short whatever the cgroup path. */
-int hm_probe_child_cgroup(const char *dir, char *why, size_t size) {
-  if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) < 0) {
-    int e = errno;
-    snprintf(why, size, "our cgroup is not writable: %s", ERRNM(e));
-    return -e;
-  }
-  _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) {
-    int e = errno;
-    snprintf(why, size, "opening our cgroup: %s", ERRNM(e));
-    return -e;
-  }
-  char child[96];
-  snprintf(child, sizeof child, "hermetic-doctor-%d-%lld", (int)getpid(), (long long)hm_now_ms());
-  if (mkdirat(dfd, child, 0755) < 0) {
-    int e = errno;
-    snprintf(why, size, "mkdir %s in our cgroup: %s", child, ERRNM(e));
-    return -e;
-  }
-  if (unlinkat(dfd, child, AT_REMOVEDIR) < 0) {
-    int e = errno;
-    snprintf(why, size, "created but could not remove %s in our cgroup: %s", child, ERRNM(e));
-    return -e;
-  }
-  snprintf(why, size, "created and removed a child cgroup");
-  return 0;
-}
-
 /* ---- nested in a container: a fresh /proc ------------------------------------------ */
 
 static int mount_fresh_proc(struct probe_out *out) {

@@ -71,14 +71,6 @@ void hm_probe_seccomp(struct probe_out *res);
 /* SECCOMP_GET_ACTION_AVAIL for one action: 0, or -errno (-EOPNOTSUPP: not available). */
 int hm_probe_seccomp_action(uint32_t action);
 
-/* ---- cgroup v2 --------------------------------------------------------------------- */
-
-/* Where cgroup2 is mounted (*hybrid: beside v1 controllers), or NULL. */
-const char *hm_probe_cgroup2_mount(bool *hybrid);
-/* Our cgroup v2 path ("/..."), or -ENOENT. */
-int hm_probe_own_cgroup2_path(char *out, size_t size);
-/* Create and remove a child cgroup of dir; why says what happened. 0 or -errno. */
-int hm_probe_child_cgroup(const char *dir, char *why, size_t size);
 
 /* ---- nested in a container --------------------------------------------------------- */
 

@@ -472,9 +472,9 @@ static void fix_cgroup_unified(struct hm_check *c) {
 static void check_cgroup(struct hm_check *c, const struct doctor_ctx *ctx) {
   row_init(c, "cgroup v2");
   bool hybrid;
-  const char *mnt = hm_probe_cgroup2_mount(&hybrid);
+  const char *mnt = hm_cgroup2_mount(&hybrid);
   char cgpath[2048] = "?";
-  if (!mnt || hm_probe_own_cgroup2_path(cgpath, sizeof cgpath) < 0) {
+  if (!mnt || hm_cgroup_own_path(cgpath, sizeof cgpath) < 0) {
     row_worsen(c, HM_CHECK_WARN);
     detail_add(c, "no cgroup2 hierarchy (cgroup v1 only): --memory and --pids use rlimits");
     fix_cgroup_unified(c);

@@ -140,6 +140,10 @@ json_object *hm_caps_describe_enforced(void);
 int hm_env_build(const struct hm_sandbox_config *cfg, char ***out, hm_error *err);
 
 /* cgroup.c: see struct hm_cgroup above. */
+/* Where cgroup2 is mounted (*hybrid: beside v1 controllers at /sys/fs/cgroup), or NULL. */
+const char *hm_cgroup2_mount(bool *hybrid);
+/* Our cgroup v2 path ("/..."), or -ENOENT. */
+int hm_cgroup_own_path(char *out, size_t size);
 /* Never fails the run: without a cgroup, dir_fd is -1 and why_not says why. */
 void hm_cgroup_create(const struct hm_sandbox_config *cfg, bool root_mode, struct hm_cgroup *cg);
 /* Move pid (the sandbox's init, before it is let go) into it. */
