@@ -54,11 +54,14 @@ static void scrub_environ(char **env) {
     memset(env[i], 0, strlen(env[i]));
 }
 
-static void close_inherited_fds(int keep) {
-  /* Everything above stderr except our channel to the launcher. */
-  if (keep > 3)
-    syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u);
-  syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u);
+/* Everything above stderr except our channel to the launcher. Async-signal-safe;
+ * returns 0 or -errno (a kernel without close_range: the caller must not go on). */
+static int close_inherited_fds(int keep) {
+  if (keep > 3 && syscall(SYS_close_range, 3u, (unsigned)keep - 1, 0u) < 0)
+    return -errno;
+  if (syscall(SYS_close_range, (unsigned)keep + 1, ~0u, 0u) < 0)
+    return -errno;
+  return 0;
 }
 
 static void noop_handler(int sig) { (void)sig; }
@@ -160,9 +163,8 @@ __attribute__((no_sanitize_address)) static int command_main(void *arg) {
     child_fail(sp, "setting the --pids/--memory limits", -r);
   /* Every fd above stderr but our channel to the launcher (O_CLOEXEC), for exec errors. */
   int sock = sp->ctx->sock;
-  if (sock > 3)
-    syscall(SYS_close_range, 3u, (unsigned)sock - 1, 0u);
-  syscall(SYS_close_range, (unsigned)sock + 1, ~0u, 0u);
+  if ((r = close_inherited_fds(sock)) < 0)
+    child_fail(sp, "closing inherited file descriptors", -r);
   r = hm_seccomp_install(&sp->ctx->seccomp);
   if (r < 0)
     child_fail(sp, "installing the seccomp filter", -r);
@@ -388,7 +390,8 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
 
   drop_privileges(ctx);
   pid_t cmd = spawn_command(ctx);
-  close_inherited_fds(sock);
+  if (close_inherited_fds(sock) < 0)
+    die(sock, "closing inherited file descriptors: %s", strerror(errno));
   hm_msg_send(sock, HM_MSG_STARTED, cmd, NULL, 0);
   supervise(ctx, cmd, &set);
 }
