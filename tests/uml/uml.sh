@@ -35,8 +35,9 @@ for v in "$HERMETIC" "$suite" "${HM_HELPER_DIR:-}" "$work" "${HM_SOURCE_ROOT:-}"
   case "$v" in *[[:space:]]*) skip_all "a path has white space, which the kernel command line cannot pass: $v" ;; esac
 done
 start=$SECONDS
-# The guest's memory is a file under TMPDIR; 768 MiB, sparse.
-TMPDIR=$work timeout -k 10 "${HM_UML_TIMEOUT:-900}" "$uml" mem=768M quiet ro \
+# The guest's memory is a file under TMPDIR; 768 MiB, sparse. Bounded below meson's 900 s, so
+# that a hung guest is reported here, with its console.
+TMPDIR=$work timeout -k 10 "${HM_UML_TIMEOUT:-600}" "$uml" mem=768M quiet ro \
   root=/dev/root rootfstype=hostfs rootflags=/ \
   ubd0="$work/work.img" ubd1="$work/out.raw" \
   con=null con0=null,fd:1 \
