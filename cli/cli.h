@@ -106,6 +106,9 @@ int hm_cli_usage_error(const char *cmd, int status, const char *fmt, ...) __attr
 /* After getopt_long (optstring starting with ':', opterr 0) returned ':' or '?': name the
  * option that is unknown, lacks its value or was given one it does not take. */
 int hm_cli_option_error(const char *cmd, int status, char *const *argv, int c);
+/* Load libcrypto for a command that hashes or signs (common/hm-crypto.h): 0, or status
+ * after "hermetic CMD: <why it could not be loaded>". */
+int hm_cli_need_crypto(const char *cmd, int status);
 /* obj, pretty, on stdout. -ENOMEM when it cannot be serialised. */
 int hm_cli_print_json(json_object *obj);
 

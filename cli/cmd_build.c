@@ -476,6 +476,8 @@ int hm_cmd_build(int argc, char **argv) {
     fputs("hermetic build: no --subject given: name the build's outputs (e.g. --subject 'dist/*')\n", stderr);
     goto out;
   }
+  if (hm_cli_need_crypto("build", 125))
+    goto out;
   if (hm_sandbox_config_finish(&cfg, &err) < 0 || derive_outputs(&cfg, o.provenance, &out, &err) < 0 ||
       prepare(&cfg, &o, &pre, &err) < 0) {
     hm_cli_error("build", &err);

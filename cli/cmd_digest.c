@@ -213,6 +213,8 @@ int hm_cmd_digest(int argc, char **argv) {
   }
   if (optind >= argc)
     return usage_error("no PATH or GLOB given");
+  if (hm_cli_need_crypto("digest", DIGEST_EXIT_USAGE))
+    return DIGEST_EXIT_USAGE;
 
   struct plan plan = {0};
   int status = 0;

@@ -95,6 +95,8 @@ int hm_cmd_sign(int argc, char **argv) {
                               argc - optind);
   }
   const char *input = argv[optind];
+  if (hm_cli_need_crypto("sign", 1))
+    return 1;
   if (out && strcmp(out, "-") == 0) /* "-o -": standard output, as without -o */
     out = NULL;
 

@@ -15,7 +15,8 @@
 static json_object *json_ms(double ms) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%.1f", ms);
-  return json_object_new_double_s(round(ms * 10) / 10, buf);
+  /* The double nearest the printed decimal: what a reader of the JSON gets. */
+  return json_object_new_double_s(strtod(buf, NULL), buf);
 }
 
 static const char snapshot_usage[] =
@@ -84,7 +85,8 @@ static int parse_seconds(const char *opt, const char *arg, long *ms) {
   double s = strtod(arg, &end);
   if (errno || end == arg || *end || !isfinite(s) || s <= 0 || s > 86400)
     return usage_error("option '%s' takes a number of seconds > 0, not '%s'", opt, arg);
-  *ms = lround(s * 1000) > 0 ? lround(s * 1000) : 1;
+  long v = (long)(s * 1000 + 0.5); /* 0 < s <= 86400: no overflow, rounds half up */
+  *ms = v > 0 ? v : 1;
   return 0;
 }
 
@@ -195,6 +197,8 @@ static int fetch_run(struct fetch_cli *c, int nin, char **inputs) {
   struct hm_snap_fetch_stats st = {0};
   hm_error err = {0};
   int status = 0;
+  if (hm_cli_need_crypto("snapshot fetch", SNAP_EXIT_USAGE))
+    return SNAP_EXIT_USAGE;
   for (int i = 0; i < nin && status == 0; i++)
     if (hm_snap_read_input(inputs[i], &c->ro, &list, &err) < 0) {
       hm_cli_error("snapshot fetch", &err);
@@ -365,6 +369,8 @@ static int cmd_verify(int argc, char **argv) {
   if (optind + 1 != argc)
     return hm_cli_usage_error("snapshot", SNAP_EXIT_USAGE, "verify takes exactly one DIR");
   const char *dir = argv[optind];
+  if (hm_cli_need_crypto("snapshot verify", SNAP_EXIT_USAGE))
+    return SNAP_EXIT_USAGE;
   v.problems = json_object_new_array();
   struct hm_snap_verify_stats st = {0};
   hm_error err = {0};

@@ -151,6 +151,8 @@ static int parse_options(int argc, char **argv, struct verify_opts *o) {
     return usage_error("%s", "missing --key PUB.pem: a public key to verify with is required");
   if (hm_strv_len(o->keys) > HM_DSSE_MAX_KEYS)
     return usage_error("%s", "too many --key options");
+  if (hm_cli_need_crypto("verify", VERIFY_EXIT_UNUSABLE))
+    return VERIFY_EXIT_UNUSABLE;
   return -1;
 }
 

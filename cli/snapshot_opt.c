@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "hm-crypto.h"
 #include "snapshot.h"
 
 int hm_cli_snapshot_use(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *snap, const char *dir,
@@ -16,6 +17,9 @@ int hm_cli_snapshot_use(struct hm_sandbox_config *cfg, struct hm_cli_snapshot *s
   snap->dir = realpath(dir, NULL);
   if (!snap->dir)
     return hm_error_errno(err, errno, "--snapshot %s", dir);
+  /* The manifest is checked against its digest. */
+  if (hm_crypto_load(err) < 0)
+    return hm_error_wrap(err, "--snapshot %s", dir);
   if (hm_snap_manifest_load(snap->dir, &snap->manifest, snap->sha256, err) < 0)
     return hm_error_wrap(err, "--snapshot %s (not a snapshot made by 'hermetic snapshot fetch'?)", dir);
   int r = hm_sandbox_config_add_bind(cfg, HM_BIND_RO, snap->dir, err);

@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "hm-crypto.h"
+
 void hm_cli_error(const char *cmd, const hm_error *err) {
   fprintf(stderr, "hermetic%s%s: %s\n", cmd ? " " : "", cmd ? cmd : "", err->msg[0] ? err->msg : strerror(err->code));
 }
@@ -28,6 +30,14 @@ int hm_cli_option_error(const char *cmd, int status, char *const *argv, int c) {
   if (optopt) /* a long option that takes no value was given one */
     return hm_cli_usage_error(cmd, status, "option '%s' takes no value", bad);
   return hm_cli_usage_error(cmd, status, "unknown option '%s'", bad);
+}
+
+int hm_cli_need_crypto(const char *cmd, int status) {
+  hm_error err = {0};
+  if (hm_crypto_load(&err) == 0)
+    return 0;
+  hm_cli_error(cmd, &err);
+  return status;
 }
 
 int hm_cli_print_json(json_object *obj) {

@@ -286,7 +286,7 @@ void hm_cgroup_create(const struct hm_sandbox_config *cfg, bool root_mode, struc
   snprintf(cg->name, sizeof cg->name, "run-%d-%u", (int)getpid(), serial++);
   int fd = mkdirat(cg->parent_fd, cg->name, 0755) < 0 ? -errno : open_dir_at(cg->parent_fd, cg->name);
   if (fd < 0) {
-    snprintf(cg->why_not, sizeof cg->why_not, "creating the cgroup %s%s/%s: %s", mnt, cg->path,
+    snprintf(cg->why_not, sizeof cg->why_not, "creating the cgroup %s%.800s/%s: %s", mnt, cg->path,
              cg->name, strerror(-fd));
     if (fd != -EEXIST)
       unlinkat(cg->parent_fd, cg->name, AT_REMOVEDIR);
