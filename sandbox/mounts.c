@@ -7,7 +7,14 @@
  * passed in as an O_PATH fd; every target is opened here without following any symlink
  * (openat2 RESOLVE_NO_SYMLINKS, or one component at a time with O_NOFOLLOW); mounts are
  * made onto /proc/self/fd/N of those fds. Nothing is ever mounted through a path a
- * symlink could redirect. */
+ * symlink could redirect.
+ *
+ * The empty writable directories the build gets (/tmp, /var/tmp, /run, /home, /root,
+ * /mnt, /media, /dev/shm) and /dev itself are not a tmpfs each but directories of the
+ * base tmpfs, bind-mounted into place ("scratch"): a superblock costs its creation and, when
+ * the sandbox ends, its teardown, and the base is needed anyway. The binds inherit the
+ * base's nosuid,nodev; the base's own root (/newroot, /oldroot) is not reachable through
+ * any of them, and link/rename across them fail with EXDEV as across separate tmpfs. */
 #include "internal.h"
 
 #include <fcntl.h>
@@ -22,14 +29,16 @@
 
 #define PROC_PREFIX "/oldroot"
 
-/* Directories that are replaced by empty private tmpfs: runner credentials, the invoking
- * user's home, sockets such as docker.sock under /run, the host's scratch space. */
+/* Directories that are replaced by empty private ones (of the scratch tmpfs): runner
+ * credentials, the invoking user's home, sockets such as docker.sock under /run, the
+ * host's scratch space. name: the scratch directory's. */
 static const struct {
-  const char *path;
-  const char *mode;
+  const char *path, *name;
+  mode_t mode;
 } private_dirs[] = {
-    {"tmp", "1777"}, {"var/tmp", "1777"}, {"run", "0755"}, {"home", "0755"},
-    {"root", "0755"}, {"mnt", "0755"},    {"media", "0755"},
+    {"tmp", "tmp", 01777},   {"var/tmp", "var-tmp", 01777}, {"run", "run", 0755},
+    {"home", "home", 0755},  {"root", "root", 0755},        {"mnt", "mnt", 0755},
+    {"media", "media", 0755},
 };
 
 /* /proc entries that are read-only (writes could reach the kernel) or masked (they leak
@@ -299,6 +308,18 @@ static int create_beneath(int dirfd, const char *rel, bool file, hm_error *err) 
   return fd;
 }
 
+/* A fresh directory NAME of the scratch space (a directory of the base tmpfs that nothing
+ * of the sandbox can reach) with exactly MODE, bound onto dst_fd. */
+static int bind_scratch(int scratch_fd, const char *name, mode_t mode, int dst_fd, const char *what,
+                        hm_error *err) {
+  if (mkdirat(scratch_fd, name, 0700) < 0 || fchmodat(scratch_fd, name, mode, 0) < 0)
+    return hm_error_errno(err, errno, "creating the directory for %s", what);
+  _cleanup_close_ int src = openat(scratch_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (src < 0)
+    return hm_error_errno(err, errno, "opening the directory for %s", what);
+  return bind_fd(src, dst_fd, false, what, err);
+}
+
 static int mount_tmpfs_at(int parent_fd, const char *rel, const char *opts, unsigned long flags,
                           bool create, hm_error *err) {
   _cleanup_close_ int fd = create ? create_beneath(parent_fd, rel, false, err)
@@ -308,10 +329,17 @@ static int mount_tmpfs_at(int parent_fd, const char *rel, const char *opts, unsi
   return mount_fd("tmpfs", fd, "tmpfs", flags, opts, rel, err);
 }
 
-static int setup_dev(int newroot_fd, const int *src_fds, hm_error *err) {
-  int r = mount_tmpfs_at(newroot_fd, "dev", "mode=0755,size=64k", MS_NOSUID | MS_NOEXEC, false, err);
-  if (r < 0)
-    return r;
+/* /dev: the device nodes are binds of the host's (a bind keeps the flags of the mount it
+ * came from, so /dev's own nodev does not stop them), made read-only at the end. */
+static int setup_dev(int newroot_fd, int scratch_fd, const int *src_fds, hm_error *err) {
+  int r;
+  {
+    _cleanup_close_ int t = open_beneath(newroot_fd, "dev", O_PATH | O_DIRECTORY, err);
+    if (t < 0)
+      return t;
+    if ((r = bind_scratch(scratch_fd, "dev", 0755, t, "/dev", err)) < 0)
+      return r;
+  }
   _cleanup_close_ int dev = open_beneath(newroot_fd, "dev", O_PATH | O_DIRECTORY, err);
   if (dev < 0)
     return dev;
@@ -338,10 +366,14 @@ static int setup_dev(int newroot_fd, const int *src_fds, hm_error *err) {
   for (size_t i = 0; i < HM_ARRAY_SIZE(links); i++)
     if (symlinkat(links[i][0], dev, links[i][1]) < 0)
       return hm_error_errno(err, errno, "creating /dev/%s", links[i][1]);
+  {
+    _cleanup_close_ int shm = hm_mkdir_beneath(dev, "shm", 0755, err);
+    if (shm < 0)
+      return shm;
+    if ((r = bind_scratch(scratch_fd, "dev-shm", 01777, shm, "/dev/shm", err)) < 0)
+      return r;
+  }
   /* A new devpts instance: the build sees only its own ptys, never the host's. */
-  r = mount_tmpfs_at(dev, "shm", "mode=1777", MS_NOSUID | MS_NODEV, true, err);
-  if (r < 0)
-    return r;
   _cleanup_close_ int pts = hm_mkdir_beneath(dev, "pts", 0755, err);
   if (pts < 0)
     return pts;
@@ -356,7 +388,7 @@ static int setup_proc(int newroot_fd, hm_error *err) {
   return mount_fd("proc", fd, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "a fresh /proc", err);
 }
 
-static int mask_proc(int newroot_fd, hm_error *err) {
+static int mask_proc(int newroot_fd, int scratch_fd, hm_error *err) {
   _cleanup_close_ int proc = open_beneath(newroot_fd, "proc", O_PATH | O_DIRECTORY, err);
   if (proc < 0)
     return proc;
@@ -389,13 +421,25 @@ static int mask_proc(int newroot_fd, hm_error *err) {
     if ((r = bind_fd(null, fd, false, what, err)) < 0)
       return r;
   }
+  /* One empty directory, bound read-only over each. */
+  if (mkdirat(scratch_fd, "empty", 0555) < 0 || fchmodat(scratch_fd, "empty", 0555, 0) < 0)
+    return hm_error_errno(err, errno, "creating the empty directory for /proc");
+  _cleanup_close_ int empty = openat(scratch_fd, "empty", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (empty < 0)
+    return hm_error_errno(err, errno, "opening the empty directory for /proc");
   for (size_t i = 0; i < HM_ARRAY_SIZE(proc_masked_dirs); i++) {
     hm_error sub;
     _cleanup_close_ int fd = open_beneath(proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY, &sub);
     if (fd < 0)
       continue;
-    if ((r = mount_fd("tmpfs", fd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                      "mode=0555,size=4k", proc_masked_dirs[i], err)) < 0)
+    char what[64];
+    snprintf(what, sizeof what, "an empty /proc/%s", proc_masked_dirs[i]);
+    if ((r = bind_fd(empty, fd, false, what, err)) < 0)
+      return r;
+    _cleanup_close_ int top = open_beneath(proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY, err);
+    if (top < 0)
+      return top;
+    if ((r = remount_fd(top, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, what, err)) < 0)
       return r;
   }
   return 0;
@@ -506,9 +550,11 @@ int hm_mounts_setup(const struct hm_sandbox_config *cfg, const int *src_fds,
   /* Nothing we do may propagate back to the host. */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return hm_error_errno(err, errno, "making the mount tree private");
-  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
+  /* The base: no size limit (it holds the build's /tmp and the others, as their own
+   * tmpfs did: half of RAM, the kernel's default, for all of them together). */
+  if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
     return hm_error_errno(err, errno, "mounting the setup tmpfs");
-  if (mkdir("/tmp/newroot", 0755) < 0 || mkdir("/tmp/oldroot", 0755) < 0)
+  if (mkdir("/tmp/newroot", 0755) < 0 || mkdir("/tmp/oldroot", 0755) < 0 || mkdir("/tmp/scratch", 0700) < 0)
     return hm_error_errno(err, errno, "creating directories on the setup tmpfs");
   if (syscall(SYS_pivot_root, "/tmp", "/tmp/oldroot") < 0)
     return hm_error_errno(err, errno, "pivot_root into the setup tmpfs");
@@ -516,7 +562,8 @@ int hm_mounts_setup(const struct hm_sandbox_config *cfg, const int *src_fds,
     return hm_error_errno(err, errno, "chdir /");
   _cleanup_close_ int base = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   _cleanup_close_ int newroot = open("/newroot", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (base < 0 || newroot < 0)
+  _cleanup_close_ int scratch = open("/scratch", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (base < 0 || newroot < 0 || scratch < 0)
     return hm_error_errno(err, errno, "opening the new root");
 
   /* Read-write mounts carried into the new root by the recursive bind below. */
@@ -557,7 +604,7 @@ free_keep:
   bool fresh_sys;
   if ((r = setup_sys(newroot, &fresh_sys, err)) < 0)
     return r;
-  if ((r = setup_dev(newroot, src_fds, err)) < 0)
+  if ((r = setup_dev(newroot, scratch, src_fds, err)) < 0)
     return r;
   for (size_t i = 0; i < HM_ARRAY_SIZE(private_dirs); i++) {
     hm_error sub;
@@ -567,9 +614,8 @@ free_keep:
         continue; /* absent in this root: nothing to hide */
       return hm_error_set(err, -fd, "hiding /%s: %s", private_dirs[i].path, sub.msg);
     }
-    char opts[64];
-    snprintf(opts, sizeof opts, "mode=%s", private_dirs[i].mode);
-    if ((r = mount_fd("tmpfs", fd, "tmpfs", MS_NOSUID | MS_NODEV, opts, private_dirs[i].path, err)) < 0)
+    if ((r = bind_scratch(scratch, private_dirs[i].name, private_dirs[i].mode, fd, private_dirs[i].path,
+                          err)) < 0)
       return r;
   }
   /* Directories above a read-write mount that the build's uid could not search (started as
@@ -598,7 +644,7 @@ free_keep:
     return hm_error_wrap(err, "workspace");
   if ((r = apply_binds(cfg, base, newroot, src_fds, idmapped_fds, err)) < 0)
     return r;
-  if ((r = mask_proc(newroot, err)) < 0)
+  if ((r = mask_proc(newroot, scratch, err)) < 0)
     return r;
   {
     _cleanup_close_ int dev = open_beneath(newroot, "dev", O_PATH | O_DIRECTORY, err);

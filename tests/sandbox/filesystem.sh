@@ -215,6 +215,29 @@ case_dev_stdio_reopen() {
   expect_eq to-stderr "$(cat "$CASE_DIR/err2")" "echo > /dev/stderr (a 0644 file of the caller); stdout: $(cat "$CASE_DIR/out2")"
 }
 
+# The private directories and /dev are directories of one tmpfs of the sandbox's own,
+# each bound in place (sandbox/mounts.c): that must look like separate file systems to
+# the build, with nothing of the tmpfs beyond them reachable.
+case_private_dirs_apart() {
+  local out rc
+  # shellcheck disable=SC2016 # expanded by the shell inside the sandbox
+  out=$(run_ws -- sh -c '
+    echo x > /tmp/a || echo "cannot write /tmp/a"
+    ln /tmp/a /var/tmp/a 2>/dev/null && echo "hard link /tmp -> /var/tmp worked"
+    ln /tmp/a /dev/shm/a 2>/dev/null && echo "hard link /tmp -> /dev/shm worked"
+    mv /tmp/a "$HOME/a" 2>/dev/null && [ ! -e /tmp/a ] && [ -e "$HOME/a" ] || echo "mv /tmp -> HOME did not move"
+    for d in /tmp /var/tmp /run /dev/shm /root /mnt /media; do
+      for n in newroot oldroot scratch; do [ -e "$d/../$n" ] && [ "$d" != / ] && echo "$d/../$n exists"; done
+    done
+    touch /dev/x 2>/dev/null && echo "/dev writable"
+    touch /proc/acpi/x 2>/dev/null && echo "/proc/acpi writable"
+    grep -E " /(tmp|var/tmp|run|home|root|mnt|media|dev/shm) " /proc/self/mountinfo | grep -v -- " - tmpfs " | grep -q . && echo "a private dir is not tmpfs"
+    exit 0' 2>&1)
+  rc=$?
+  expect_rc 0 "$rc" "the checks" "$out"
+  expect_eq "" "$out" "private directories apart, /dev and /proc/acpi read-only"
+}
+
 case_proc_masked() {
   local out
   out=$(run_ws -- sh -c '
@@ -389,6 +412,7 @@ run_case "a workspace under the host's /tmp works and keeps its writes" case_ws_
 run_case "/root /run /tmp /var/tmp /dev/shm /mnt /media (and /home, HOME) are empty" case_private_dirs_empty
 run_case "/tmp /var/tmp /dev/shm HOME are writable and private" case_private_dirs_writable
 run_case "files placed on the host in /tmp /var/tmp /dev/shm /run are invisible" case_host_files_invisible
+run_case "private dirs are apart: no hard link between them, nothing of their tmpfs beyond them" case_private_dirs_apart
 run_case "/dev has no host disks and only the contract's entries" case_dev
 run_case "/dev/null, /dev/zero, /dev/urandom, /dev/stdout work" case_dev_works
 run_case "/dev/stdin, /dev/stdout, /dev/stderr reopen the caller's pipes and files" case_dev_stdio_reopen
