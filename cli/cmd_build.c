@@ -483,6 +483,7 @@ int hm_cmd_build(int argc, char **argv) {
     hm_cli_error("build", &err);
     goto out;
   }
+  cfg.want_report = true; /* the provenance's isolation claim */
   code = run_and_write(&cfg, &o, &out, &pre);
 out:
   pre_build_free(&pre);

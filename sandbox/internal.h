@@ -42,6 +42,8 @@ int hm_netns_bring_up_loopback(hm_error *err);
 /* {"interfaces":[{"name","index","flags":[..],"up":bool,"addresses":["127.0.0.1/8",..]}],
  *  "routes":[{"family":"inet","table":"local","dst":"127.0.0.0/8","dev":"lo","type":..}]} */
 int hm_netns_describe(json_object **out, hm_error *err);
+/* Both on one socket, sharing the address dump; out NULL: bring up only. */
+int hm_netns_setup(json_object **out, hm_error *err);
 
 #endif
 
@@ -111,6 +113,7 @@ struct hm_launch_ctx {
   char **opaque_dirs;   /* root mode: ancestors of rw mounts the build could not search */
   int relay_w[3];       /* root mode: write ends of the stdout/stderr relays (-1: none) */
   char **launcher_environ; /* to scrub from PID 1's memory */
+  bool observe;         /* the report is wanted: the init describes network, mounts, timings */
 };
 
 /* pid1.c: the sandbox's init. Never returns. */

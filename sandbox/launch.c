@@ -193,7 +193,11 @@ static void handle_message(struct run_state *st, const struct hm_launch_ctx *ctx
   case HM_MSG_OBSERVED:
     json_object_put(st->observed);
     st->observed = json_tokener_parse(payload);
-    announce_ready(st, ctx);
+    /* With --status-fd the report is announced now, before the command runs. Otherwise
+     * it is built once the build is over: right now the sandbox's init is starting the
+     * command, and the scheduler tends to run a woken launcher on the init's CPU. */
+    if (ctx->cfg->status_fd >= 0)
+      announce_ready(st, ctx);
     break;
   case HM_MSG_EXEC_FAILED:
     st->exec_errno = hdr.value ? hdr.value : ENOENT;
@@ -466,7 +470,8 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
   for (int fd = 0; fd <= 2; fd++)
     st.relays[fd].from = st.relays[fd].to = st.relays[fd].ours = -1;
   struct hm_launch_ctx ctx = {.cfg = cfg, .root_mode = geteuid() == 0, .launcher_environ = environ,
-                              .relay_w = {-1, -1, -1}, .cgroup = {.dir_fd = -1, .parent_fd = -1}};
+                              .relay_w = {-1, -1, -1}, .cgroup = {.dir_fd = -1, .parent_fd = -1},
+                              .observe = cfg->want_report || cfg->report_path || cfg->status_fd >= 0};
   ctx.inner_setup_uid = ctx.root_mode ? 0 : HM_BUILD_UID;
   ctx.n_sources = HM_SRC_FIXED_COUNT + cfg->n_binds;
   int r;
@@ -585,6 +590,7 @@ int hm_sandbox_run(const struct hm_sandbox_config *cfg, struct hm_sandbox_result
     goto out;
   }
   if (!st.error[0]) {
+    announce_ready(&st, &ctx);
     hm_cgroup_observe(&ctx.cgroup, json_object_object_get(st.report, "limits"));
     res->report = json_object_get(st.report);
   }

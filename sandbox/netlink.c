@@ -183,30 +183,36 @@ static int wait_for_loopback6_route(struct nl_sock *sk, int ifindex, hm_error *e
  * skipped one). ::1 cannot exist when IPv6 is off (ipv6.disable=1, disable_ipv6=1, or
  * IPv6 built as a module that is not loaded):
  * that is the host's choice, not a failure of isolation, so it is left out. */
-int hm_netns_bring_up_loopback(hm_error *err) {
-  _cleanup_nlsock_ struct nl_sock *sk = NULL;
-  _cleanup_link_ struct rtnl_link *lo = NULL;
+/* *addrs_out (when not NULL): the address list read for the check, for the description
+ * to reuse; NULL when addresses had to be added after it. */
+static int bring_up(struct nl_sock *sk, struct nl_cache **addrs_out, hm_error *err) {
+  _cleanup_link_ struct rtnl_link *orig = NULL;
   _cleanup_link_ struct rtnl_link *change = NULL;
   _cleanup_nlcache_ struct nl_cache *addrs = NULL;
-  int r = rtnl_open(&sk, err, "bringing up lo");
-  if (r < 0)
-    return r;
-  if ((r = rtnl_link_get_kernel(sk, 0, "lo", &lo)) < 0)
-    return nl_fail(err, r, "bringing up lo", "looking up the interface");
-  if (!(change = rtnl_link_alloc()))
+  int r;
+  /* By name (ifindex 0 and IFLA_IFNAME "lo"): no lookup round trip first. */
+  if (!(orig = rtnl_link_alloc()) || !(change = rtnl_link_alloc()))
     return hm_error_set(err, ENOMEM, "bringing up lo: out of memory");
+  rtnl_link_set_name(change, "lo");
   rtnl_link_set_flags(change, IFF_UP);
-  if ((r = rtnl_link_change(sk, lo, change, 0)) < 0)
+  if ((r = rtnl_link_change(sk, orig, change, 0)) < 0)
     return nl_fail(err, r, "bringing up lo", "setting IFF_UP");
+  int ifindex = (int)if_nametoindex("lo");
+  if (ifindex <= 0)
+    return hm_error_errno(err, errno, "bringing up lo: looking up its index");
 
   if ((r = rtnl_addr_alloc_cache(sk, &addrs)) < 0)
     return nl_fail(err, r, "bringing up lo", "listing addresses");
-  int ifindex = rtnl_link_get_ifindex(lo);
   bool have4 = false, have6 = false;
   for (struct nl_object *o = nl_cache_get_first(addrs); o; o = nl_cache_get_next(o)) {
     struct rtnl_addr *a = (struct rtnl_addr *)o;
     have4 = have4 || addr_is(a, ifindex, AF_INET, loopback4, 8);
     have6 = have6 || addr_is(a, ifindex, AF_INET6, &in6addr_loopback, 128);
+  }
+  if (have4 && have6) {
+    if (addrs_out)
+      *addrs_out = steal_pointer(&addrs);
+    return 0;
   }
   if (!have4 && (r = add_loopback_address(sk, ifindex, AF_INET, err)) < 0)
     return r;
@@ -217,6 +223,12 @@ int hm_netns_bring_up_loopback(hm_error *err) {
     return 0;
   }
   return have6 ? 0 : wait_for_loopback6_route(sk, ifindex, err);
+}
+
+int hm_netns_bring_up_loopback(hm_error *err) {
+  _cleanup_nlsock_ struct nl_sock *sk = NULL;
+  int r = rtnl_open(&sk, err, "bringing up lo");
+  return r < 0 ? r : bring_up(sk, NULL, err);
 }
 
 /* ---- describe --------------------------------------------------------------------- */
@@ -343,21 +355,19 @@ static int describe_route(struct rtnl_route *route, struct nl_cache *links, json
   return 0;
 }
 
-int hm_netns_describe(json_object **out, hm_error *err) {
+/* addrs_in: an address list already read (taken over), or NULL to read one. */
+static int describe(struct nl_sock *sk, struct nl_cache *addrs_in, json_object **out, hm_error *err) {
   static const char what[] = "describing the network namespace";
-  _cleanup_nlsock_ struct nl_sock *sk = NULL;
   _cleanup_nlcache_ struct nl_cache *links = NULL;
-  _cleanup_nlcache_ struct nl_cache *addrs = NULL;
+  _cleanup_nlcache_ struct nl_cache *addrs = addrs_in;
   _cleanup_nlcache_ struct nl_cache *routes = NULL;
   _cleanup_json_ json_object *o = NULL;
   json_object *ifaces, *rts;
   *out = NULL;
-  int r = rtnl_open(&sk, err, what);
-  if (r < 0)
-    return r;
+  int r;
   if ((r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links)) < 0)
     return nl_fail(err, r, what, "listing interfaces");
-  if ((r = rtnl_addr_alloc_cache(sk, &addrs)) < 0)
+  if (!addrs && (r = rtnl_addr_alloc_cache(sk, &addrs)) < 0)
     return nl_fail(err, r, what, "listing addresses");
   /* Flags 0: every table, both families; not the route cache (RTM_F_CLONED). */
   if ((r = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &routes)) < 0)
@@ -379,4 +389,22 @@ int hm_netns_describe(json_object **out, hm_error *err) {
   }
   *out = steal_pointer(&o);
   return 0;
+}
+
+int hm_netns_describe(json_object **out, hm_error *err) {
+  _cleanup_nlsock_ struct nl_sock *sk = NULL;
+  *out = NULL;
+  int r = rtnl_open(&sk, err, "describing the network namespace");
+  return r < 0 ? r : describe(sk, NULL, out, err);
+}
+
+int hm_netns_setup(json_object **out, hm_error *err) {
+  _cleanup_nlsock_ struct nl_sock *sk = NULL;
+  struct nl_cache *addrs = NULL;
+  if (out)
+    *out = NULL;
+  int r = rtnl_open(&sk, err, "bringing up lo");
+  if (r < 0 || (r = bring_up(sk, out ? &addrs : NULL, err)) < 0 || !out)
+    return r;
+  return describe(sk, addrs, out, err);
 }

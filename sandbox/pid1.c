@@ -262,7 +262,8 @@ static void send_observed(struct hm_launch_ctx *ctx, json_object *net, json_obje
 }
 
 static void add_timing(json_object *t, const char *name, double start) {
-  json_object_object_add(t, name, json_object_new_double(hm_now_ms() - start));
+  if (t) /* NULL: no report is wanted */
+    json_object_object_add(t, name, json_object_new_double(hm_now_ms() - start));
 }
 
 /* Everything the command must not have, dropped by the init for itself before it starts
@@ -321,7 +322,7 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
     close(ctx->cgroup.dir_fd);
   if (ctx->cgroup.parent_fd >= 0)
     close(ctx->cgroup.parent_fd);
-  json_object *timings = json_object_new_object();
+  json_object *timings = ctx->observe ? json_object_new_object() : NULL;
   for (int fd = 0; fd <= 2; fd++)
     if (ctx->relay_w[fd] >= 0 && dup2(ctx->relay_w[fd], fd) < 0)
       die(sock, "connecting the output relay: %s", strerror(errno));
@@ -332,7 +333,7 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
     die(sock, "sethostname: %s", strerror(errno));
   double t = hm_now_ms();
   json_object *net = NULL;
-  if (hm_netns_bring_up_loopback(&err) < 0 || hm_netns_describe(&net, &err) < 0)
+  if (hm_netns_setup(ctx->observe ? &net : NULL, &err) < 0)
     die_err(sock, "network namespace", &err);
   add_timing(timings, "network", t);
 
@@ -370,11 +371,13 @@ void hm_pid1_main(struct hm_launch_ctx *ctx) {
       close(idmapped_fds[i]);
   }
   add_timing(timings, "mounts", t);
-  json_object *mounts = NULL;
-  if (hm_mounts_describe(&mounts, &err) < 0)
-    die_err(sock, "reading the mount table", &err);
-  add_timing(timings, "init_total", t0);
-  send_observed(ctx, net, mounts, timings);
+  if (ctx->observe) {
+    json_object *mounts = NULL;
+    if (hm_mounts_describe(&mounts, &err) < 0)
+      die_err(sock, "reading the mount table", &err);
+    add_timing(timings, "init_total", t0);
+    send_observed(ctx, net, mounts, timings);
+  }
 
   /* Signals: the kernel drops signals with the default disposition sent to a namespace's
    * init, even from the launcher, so install handlers, then take them synchronously. */

@@ -44,6 +44,10 @@ struct hm_sandbox_config {
   uint64_t pids;        /* 0: none */
   int status_fd;        /* -1: none; JSON lines */
   char *report_path;    /* NULL: none; canonicalised by hm_sandbox_config_finish() */
+  bool want_report;     /* the caller uses hm_sandbox_result.report (build does); also
+                           implied by report_path or status_fd. Without any of them the
+                           sandbox does not describe itself (no netlink dump, no mount
+                           table): nobody would read it. */
 };
 
 struct hm_sandbox_result {
