@@ -88,11 +88,6 @@ int hm_crypto_load(hm_error *err) {
   return hm_error_set(err, ELIBACC, "%s", load_error);
 }
 
-bool hm_crypto_loaded(void) {
-  /* Without loading: true only once a load has succeeded. */
-  return __atomic_load_n(&loaded, __ATOMIC_ACQUIRE) != NULL;
-}
-
 /* Each wrapper: libcrypto's function, or OpenSSL's own failure value when it is absent.
  * Failures of this kind leave nothing on OpenSSL's error queue (there is none), so
  * callers' messages fall back to their own text. */

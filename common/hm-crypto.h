@@ -16,7 +16,4 @@
  * "EVP_DigestInit failed". */
 int hm_crypto_load(hm_error *err);
 
-/* Whether libcrypto is in this process (for tests: run must not load it). */
-bool hm_crypto_loaded(void);
-
 #endif

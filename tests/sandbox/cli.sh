@@ -88,6 +88,20 @@ case_127() {
 case_137() { expect_rc 137 "$(status_of -- sh -c 'kill -9 $$')" "kill -9 \$\$" "$(cat "$CASE_DIR/out")"; }
 case_143() { expect_rc 143 "$(status_of -- sh -c 'kill -TERM $$')" "kill -TERM \$\$" "$(cat "$CASE_DIR/out")"; }
 
+# libcrypto is loaded by the commands that hash or sign, never by run (common/hm-crypto.h):
+# linked, its relocations cost every sandbox's start-up 1.8 ms here. The dynamic loader
+# says what it loads (LD_DEBUG=files; the sandbox's scrubbed environment keeps it from the
+# command), and digest shows the check sees a load when there is one.
+case_run_without_libcrypto() {
+  local out
+  out=$(LD_DEBUG=files "$HERMETIC" run --workspace "$WS" -- true 2>&1)
+  expect_match 'file=libc\.so' "$out" "control: the loader reports what it loads"
+  expect_nomatch 'libcrypto|libcurl|libssl' "$out" "libraries loaded by run"
+  echo hello >"$CASE_DIR/f"
+  out=$(LD_DEBUG=files "$HERMETIC" digest "$CASE_DIR/f" 2>&1)
+  expect_match 'file=libcrypto\.so' "$out" "digest loads libcrypto"
+}
+
 case_help_version() {
   local out rc
   out=$(hm --help 2>&1)
@@ -406,6 +420,7 @@ run_case "a missing command exits 127" case_127
 run_case "a command killed by SIGKILL gives 137" case_137
 run_case "a command killed by SIGTERM gives 143" case_143
 run_case "--help, --version and run --help exit 0" case_help_version
+run_case "run does not load libcrypto; digest does" case_run_without_libcrypto
 run_case "every long option of every command's --help is in docs/hermetic.1" case_man_page
 run_case "--report writes the contract's JSON" case_report
 run_case "--report shows --timeout/--pids/--memory/--env" case_report_limits
