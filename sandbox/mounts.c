@@ -352,11 +352,12 @@ static int setup_dev(int newroot_fd, int scratch_fd, const int *src_fds, hm_erro
   for (size_t i = 0; i < HM_ARRAY_SIZE(nodes); i++) {
     if (src_fds[nodes[i].src] < 0)
       continue; /* the host lacks it (only /dev/tty may) */
-    _cleanup_close_ int t = hm_mkfile_beneath(dev, nodes[i].name, err);
-    if (t < 0)
-      return t;
     char what[32];
     snprintf(what, sizeof what, "/dev/%s", nodes[i].name);
+    /* /dev is a fresh directory of our own: one exclusive create per mount point. */
+    _cleanup_close_ int t = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (t < 0)
+      return hm_error_errno(err, errno, "creating the mount point for %s", what);
     if ((r = bind_fd(src_fds[nodes[i].src], t, false, what, err)) < 0)
       return r;
   }
