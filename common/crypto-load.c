@@ -3,8 +3,8 @@
  * (__typeof__), and each wrapper below is checked by the compiler against the header's
  * prototype, so a mismatch with the installed OpenSSL does not build. */
 #include "hm-crypto.h"
+#include "hm-dl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -45,36 +45,14 @@ static char load_error[600];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void) {
-  static const struct {
-    const char *name;
-    size_t offset;
-  } syms[] = {
+  static const struct hm_dl_sym syms[] = {
 #define X(f) {#f, offsetof(struct crypto_api, f)},
       HM_CRYPTO_FUNCS(X)
 #undef X
   };
-  /* RTLD_LOCAL: its symbols stay out of the global scope (our wrappers own these names).
-   * It stays loaded until the process exits. */
-  void *h = dlopen(LIBCRYPTO_SONAME, RTLD_NOW | RTLD_LOCAL);
-  if (!h) {
-    snprintf(load_error, sizeof load_error,
-             "OpenSSL's libcrypto could not be loaded (%s); install it: apt-get install libssl3",
-             dlerror());
-    return;
-  }
-  struct crypto_api t;
-  for (size_t i = 0; i < HM_ARRAY_SIZE(syms); i++) {
-    void *f = dlsym(h, syms[i].name);
-    if (!f) {
-      snprintf(load_error, sizeof load_error, "%s lacks %s: OpenSSL %d.x is needed", LIBCRYPTO_SONAME,
-               syms[i].name, OPENSSL_VERSION_MAJOR);
-      dlclose(h);
-      return;
-    }
-    memcpy((char *)&t + syms[i].offset, &f, sizeof f);
-  }
-  api = t;
-  loaded = &api;
+  if (hm_dl_load(LIBCRYPTO_SONAME, syms, HM_ARRAY_SIZE(syms), &api, sizeof api, "OpenSSL's libcrypto", "libssl3",
+                 "OpenSSL " HM_STR(OPENSSL_VERSION_MAJOR) ".x", load_error, sizeof load_error) == 0)
+    loaded = &api;
 }
 
 static const struct crypto_api *crypto(void) {
