@@ -65,8 +65,9 @@ shell_scripts() {
   (
     cd "$SRC" || exit 1
     [ -f .ci/run ] && echo .ci/run
+    # bench/out: the benchmarks' scratch space (git-ignored), e.g. GNU hello's sources.
     find actions tests bench scripts examples -type f -not -path 'tests/lint/fixtures/*' \
-      -not -path '*/node_modules/*' 2>/dev/null | LC_ALL=C sort | while IFS= read -r f; do
+      -not -path '*/node_modules/*' -not -path 'bench/out/*' 2>/dev/null | LC_ALL=C sort | while IFS= read -r f; do
       case $f in
       *.sh) echo "$f" ;;
       *.*) ;;
