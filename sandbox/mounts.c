@@ -309,15 +309,19 @@ static int create_beneath(int dirfd, const char *rel, bool file, hm_error *err) 
 }
 
 /* A fresh directory NAME of the scratch space (a directory of the base tmpfs that nothing
- * of the sandbox can reach) with exactly MODE, bound onto dst_fd. */
-static int bind_scratch(int scratch_fd, const char *name, mode_t mode, int dst_fd, const char *what,
-                        hm_error *err) {
+ * of the sandbox can reach) with exactly MODE (no umask): an O_PATH fd, or -errno. */
+static int scratch_dir(int scratch_fd, const char *name, mode_t mode, const char *what, hm_error *err) {
   if (mkdirat(scratch_fd, name, 0700) < 0 || fchmodat(scratch_fd, name, mode, 0) < 0)
     return hm_error_errno(err, errno, "creating the directory for %s", what);
-  _cleanup_close_ int src = openat(scratch_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (src < 0)
-    return hm_error_errno(err, errno, "opening the directory for %s", what);
-  return bind_fd(src, dst_fd, false, what, err);
+  int fd = openat(scratch_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return fd >= 0 ? fd : hm_error_errno(err, errno, "opening the directory for %s", what);
+}
+
+/* A fresh scratch directory bound onto dst_fd. */
+static int bind_scratch(int scratch_fd, const char *name, mode_t mode, int dst_fd, const char *what,
+                        hm_error *err) {
+  _cleanup_close_ int src = scratch_dir(scratch_fd, name, mode, what, err);
+  return src < 0 ? src : bind_fd(src, dst_fd, false, what, err);
 }
 
 static int mount_tmpfs_at(int parent_fd, const char *rel, const char *opts, unsigned long flags,
@@ -423,11 +427,9 @@ static int mask_proc(int newroot_fd, int scratch_fd, hm_error *err) {
       return r;
   }
   /* One empty directory, bound read-only over each. */
-  if (mkdirat(scratch_fd, "empty", 0555) < 0 || fchmodat(scratch_fd, "empty", 0555, 0) < 0)
-    return hm_error_errno(err, errno, "creating the empty directory for /proc");
-  _cleanup_close_ int empty = openat(scratch_fd, "empty", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int empty = scratch_dir(scratch_fd, "empty", 0555, "the masked /proc directories", err);
   if (empty < 0)
-    return hm_error_errno(err, errno, "opening the empty directory for /proc");
+    return empty;
   for (size_t i = 0; i < HM_ARRAY_SIZE(proc_masked_dirs); i++) {
     hm_error sub;
     _cleanup_close_ int fd = open_beneath(proc, proc_masked_dirs[i], O_PATH | O_DIRECTORY, &sub);
